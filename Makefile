@@ -1,0 +1,45 @@
+# Two commands on a fresh machine with Python 3.11: `make demo` and `make test`.
+# Everything else (virtual environment, pinned install, dbt manifest) is prepared on the way.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -not -path '*/target/*' 2>/dev/null)
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+
+.PHONY: install manifest demo test lint dagster lock clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+manifest: dbt_project/target/manifest.json
+
+dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_SOURCES)
+	$(BIN)/python -m pipelines.project
+
+demo: install manifest
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/scorecard demo
+
+test: install manifest
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+dagster: install manifest
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster dev -w workspace.yaml
+
+lock:
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) data dbt_project/target

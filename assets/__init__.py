@@ -1,0 +1,1 @@
+"""Dagster asset definitions: extraction per source table, dbt models, the scored snapshot."""

@@ -1,0 +1,66 @@
+"""Scoring and publication: the scored period snapshot, downstream of every blocking check."""
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    Failure,
+    MaterializeResult,
+    asset,
+)
+
+from pipelines.config import ConfigError
+from pipelines.failures import BAD_INPUT, FAILURE_KIND, GATE_CLOSED
+from pipelines.partitions import context_months, monthly_partitions
+from pipelines.resources import WarehouseResource
+from pipelines.scoring.scorecard import load_scorecard
+from pipelines.settings import get_settings
+from pipelines.snapshot.publish import GateClosedError, publish_snapshots
+
+SCORED_FROM = [
+    AssetKey(["marts", name])
+    for name in (
+        "fct_kpi",
+        "fct_attribution",
+        "fct_channel_performance",
+        "dim_team",
+        "dim_rep",
+        "dim_channel",
+        "dim_campaign",
+    )
+] + [AssetKey(["staging", "stg_plans__targets"])]
+
+
+@asset(
+    key=["scorecard", "snapshot"],
+    group_name="scorecard",
+    description="One immutable scored snapshot per period, published atomically.",
+    deps=SCORED_FROM,
+    partitions_def=monthly_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    kinds={"python"},
+)
+def scored_snapshot(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    try:
+        scorecard = load_scorecard(get_settings().config)
+    except ConfigError as error:
+        raise Failure(
+            description=str(error), metadata={FAILURE_KIND: BAD_INPUT}, allow_retries=False
+        ) from None
+    with warehouse.open() as wh:
+        try:
+            published = publish_snapshots(wh, context_months(context), scorecard, context.run_id)
+        except GateClosedError as error:
+            raise Failure(
+                description=str(error), metadata={FAILURE_KIND: GATE_CLOSED}, allow_retries=False
+            ) from None
+    return MaterializeResult(
+        metadata={
+            "snapshots": [p.snapshot_id for p in published],
+            "statuses": sorted({p.status for p in published}),
+            "scorecard_versions": sorted({p.scorecard_version for p in published}),
+            "entities_scored": sum(p.entities for p in published),
+        }
+    )

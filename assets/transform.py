@@ -1,0 +1,120 @@
+"""dbt models as Dagster assets: staging -> intermediate -> marts, with dbt tests as asset checks.
+
+Two asset groups, as in Dagster's own platform: the incremental marts are monthly partitioned
+(each run rebuilds exactly its months), every other model (staging views, intermediate working
+tables, dims) is unpartitioned and rebuilt for the months of the run it executes in. Keeping the
+partitioned set small keeps the per-partition event bookkeeping of long backfills small too.
+The months reach dbt as `--vars`. Test verdicts are also recorded in `quality.check_results`
+once dbt has released the warehouse."""
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import date
+from typing import Any
+
+from dagster import (
+    AssetCheckResult,
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    Failure,
+)
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from pipelines.config import load_pipeline_config
+from pipelines.failures import FAILURE_KIND, GATE_CLOSED
+from pipelines.partitions import context_months, monthly_partitions, run_months
+from pipelines.periods import dbt_vars
+from pipelines.project import dbt_project, export_dbt_env, run_target_path
+from pipelines.quality.check_results import CheckVerdict, Severity, record_verdicts
+from pipelines.resources import WarehouseResource
+
+PERIOD_MODELS = "config.materialized:incremental"
+# Everything else, minus whatever reads a period model: tests that join a mart to a dim or an
+# intermediate table (relationships, reconciliation) run with the marts' build, after both exist.
+SHARED_EXCLUDE = f"{PERIOD_MODELS}+"
+
+
+class ScorecardTranslator(DagsterDbtTranslator):
+    """Models are keyed and grouped by their warehouse schema: ["marts", "fct_kpi"]."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        return AssetKey([dbt_resource_props["config"]["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return dbt_resource_props["config"].get("schema") or "transform"
+
+
+@dbt_assets(
+    manifest=dbt_project().manifest_path,
+    project=dbt_project(),
+    select="resource_type:model",
+    exclude=SHARED_EXCLUDE,
+    dagster_dbt_translator=ScorecardTranslator(),
+    name="dbt_shared_models",
+)
+def dbt_shared_models(
+    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[object]:
+    yield from _build(context, dbt, warehouse, run_months(context))
+
+
+@dbt_assets(
+    manifest=dbt_project().manifest_path,
+    project=dbt_project(),
+    select=PERIOD_MODELS,
+    partitions_def=monthly_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    dagster_dbt_translator=ScorecardTranslator(),
+    name="dbt_period_models",
+)
+def dbt_period_models(
+    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[object]:
+    yield from _build(context, dbt, warehouse, context_months(context))
+
+
+def _build(
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    months: list[date],
+) -> Iterator[object]:
+    """`dbt build` of this asset group's models over `months`; a failing test fails the step."""
+    export_dbt_env()
+    variables = dbt_vars(months[0], months[-1], load_pipeline_config())
+    invocation = dbt.cli(
+        ["build", "--vars", json.dumps(variables)],
+        context=context,
+        raise_on_error=False,
+        # One target folder per run: the run's second dbt build reuses the first one's parse.
+        target_path=run_target_path(context.run_id),
+    )
+    verdicts = []
+    for event in invocation.stream():
+        if isinstance(event, AssetCheckResult):
+            verdicts.append(_verdict(event))
+        yield event
+    with warehouse.open() as wh:
+        record_verdicts(wh, context.run_id, months[0], months[-1], verdicts)
+    if not invocation.is_successful():
+        failed = [f"{v.asset}: {v.check_name}" for v in verdicts if not v.passed]
+        reason = (
+            f"failed dbt tests: {', '.join(failed)}" if failed else "dbt build failed (see logs)"
+        )
+        raise Failure(description=reason, metadata={FAILURE_KIND: GATE_CLOSED}, allow_retries=False)
+
+
+def _verdict(result: AssetCheckResult) -> CheckVerdict:
+    asset = ".".join(result.asset_key.path) if result.asset_key else "dbt"
+    failing_rows = (result.metadata or {}).get("dagster_dbt/failed_row_count")
+    count = getattr(failing_rows, "value", failing_rows)
+    return CheckVerdict(
+        asset=asset,
+        check_name=result.check_name or "dbt_test",
+        severity=Severity.BLOCKING,
+        passed=result.passed,
+        observed=f"{count} failing rows" if count is not None else "",
+    )

@@ -1,0 +1,120 @@
+{#- KPI measures: the numerators and denominators every KPI is computed from, per period and
+    entity. Models aggregate them under these names; fct_kpi turns them into KPI rows. -#}
+
+{% macro order_measure_columns() %}
+    {{ return(['revenue', 'orders', 'new_customers']) }}
+{% endmacro %}
+
+{% macro lead_measure_columns() %}
+    {{ return(['leads', 'mqls', 'mqls_with_sql', 'closed_leads', 'won_leads', 'won_lead_days', 'won_deal_value']) }}
+{% endmacro %}
+
+{#- Owner-based measures (company, team, rep). -#}
+{% macro sales_measure_columns() %}
+    {{ return(order_measure_columns() + lead_measure_columns() + ['complaints']) }}
+{% endmacro %}
+
+{#- Channel/campaign measures; revenue, orders and new_customers are credited under the primary
+    model, revenue_<model> under each model. -#}
+{% macro marketing_measure_columns() %}
+    {%- set credited_revenue = [] -%}
+    {%- for model in attribution_models() -%}
+        {%- do credited_revenue.append('revenue_' ~ model) -%}
+    {%- endfor -%}
+    {{ return(['spend', 'impressions', 'clicks', 'budget'] + order_measure_columns() + credited_revenue + lead_measure_columns()) }}
+{% endmacro %}
+
+{#- KPIs no system records, entered by hand per team and rep (stg_plans__manual_kpis): each is a
+    measure of the same name, taken as given (teams' values are not rolled up from their reps). -#}
+{% macro manual_kpis() %}
+    {{ return([
+        {'kpi': 'training_completion', 'unit': 'ratio'},
+        {'kpi': 'compliance_rate', 'unit': 'ratio'},
+        {'kpi': 'innovation_proposals', 'unit': 'count'},
+    ]) }}
+{% endmacro %}
+
+{% macro manual_measure_columns() %}
+    {{ return(manual_kpis() | map(attribute='kpi') | list) }}
+{% endmacro %}
+
+{% macro kpi_measure_columns() %}
+    {%- set columns = [] -%}
+    {%- set measures = sales_measure_columns() + marketing_measure_columns() + manual_measure_columns() -%}
+    {%- for column in measures -%}
+        {%- if column not in columns -%}
+            {%- do columns.append(column) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(columns) }}
+{% endmacro %}
+
+{#- Every KPI measure column, as a double: the ones in `available`, NULL for the others (so the
+    entity types, which have different measures, can be unioned). -#}
+{% macro kpi_measures_or_null(available) -%}
+    {%- for column in kpi_measure_columns() %}
+        {% if column in available -%}
+            cast({{ column }} as double precision)
+        {%- else -%}
+            cast(null as double precision)
+        {%- endif %} as {{ column }}{{ "," if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The KPI catalogue. numerator/denominator are SQL over the KPI measures; a KPI without a
+    denominator is its numerator (NULL with `null_reason`, if it has one, when the numerator is
+    NULL); with one, value = scale * numerator / denominator, NULL with `null_reason` when the
+    denominator is 0. -#}
+{% macro kpi_definitions() %}
+    {%- set all_types = ['company', 'team', 'rep', 'channel', 'campaign'] -%}
+    {%- set sales_types = ['company', 'team', 'rep'] -%}
+    {%- set marketing_types = ['company', 'channel', 'campaign'] -%}
+    {%- set people_types = ['team', 'rep'] -%}
+    {%- set definitions = [
+        {'kpi': 'revenue', 'unit': 'currency', 'numerator': 'revenue', 'entity_types': all_types},
+        {'kpi': 'orders', 'unit': 'count', 'numerator': 'orders', 'entity_types': all_types},
+        {'kpi': 'aov', 'unit': 'currency', 'numerator': 'revenue', 'denominator': 'orders',
+         'null_reason': 'no orders in period', 'entity_types': all_types},
+        {'kpi': 'spend', 'unit': 'currency', 'numerator': 'spend', 'entity_types': marketing_types},
+        {'kpi': 'impressions', 'unit': 'count', 'numerator': 'impressions', 'entity_types': ['channel', 'campaign']},
+        {'kpi': 'clicks', 'unit': 'count', 'numerator': 'clicks', 'entity_types': ['channel', 'campaign']},
+        {'kpi': 'roas', 'unit': 'ratio', 'numerator': 'revenue', 'denominator': 'spend',
+         'null_reason': 'no spend in period', 'entity_types': marketing_types},
+        {'kpi': 'cac', 'unit': 'currency', 'numerator': 'spend', 'denominator': 'new_customers',
+         'null_reason': 'no new customers in period', 'entity_types': marketing_types},
+        {'kpi': 'new_customers', 'unit': 'count', 'numerator': 'new_customers', 'entity_types': all_types},
+        {'kpi': 'leads', 'unit': 'count', 'numerator': 'leads', 'entity_types': all_types},
+        {'kpi': 'mql_to_sql_rate', 'unit': 'ratio', 'numerator': 'mqls_with_sql', 'denominator': 'mqls',
+         'null_reason': 'no MQLs in period', 'entity_types': all_types},
+        {'kpi': 'win_rate', 'unit': 'ratio', 'numerator': 'won_leads', 'denominator': 'closed_leads',
+         'null_reason': 'no leads closed in period', 'entity_types': all_types},
+        {'kpi': 'lead_to_deal_days', 'unit': 'days', 'numerator': 'won_lead_days', 'denominator': 'won_leads',
+         'null_reason': 'no deals won in period', 'entity_types': sales_types},
+        {'kpi': 'won_deal_value', 'unit': 'currency', 'numerator': 'won_deal_value', 'entity_types': sales_types},
+        {'kpi': 'complaint_rate', 'unit': 'per_100_orders', 'numerator': 'complaints', 'denominator': 'orders',
+         'scale': 100, 'null_reason': 'no orders in period', 'entity_types': sales_types},
+        {'kpi': 'budget_deviation', 'unit': 'ratio', 'numerator': 'spend - budget', 'denominator': 'budget',
+         'null_reason': 'no budget for period', 'entity_types': marketing_types},
+    ] -%}
+    {%- for model in attribution_models() -%}
+        {%- do definitions.append(
+            {'kpi': 'roas_' ~ model, 'unit': 'ratio', 'numerator': 'revenue_' ~ model, 'denominator': 'spend',
+             'null_reason': 'no spend in period', 'entity_types': ['channel', 'campaign']}
+        ) -%}
+    {%- endfor -%}
+    {%- for manual in manual_kpis() -%}
+        {%- do definitions.append(
+            {'kpi': manual.kpi, 'unit': manual.unit, 'numerator': manual.kpi,
+             'null_reason': 'no manual input for period', 'entity_types': people_types}
+        ) -%}
+    {%- endfor -%}
+    {{ return(definitions) }}
+{% endmacro %}
+
+{#- `coalesce(sum(<relation>.<column>), 0) as <column>` for each column, comma-separated: the
+    roll-up of measures from a finer grain (no rows to roll up gives 0, not NULL). -#}
+{% macro sum_measures(relation, columns) -%}
+    {%- for column in columns %}
+        coalesce(sum({{ relation }}.{{ column }}), 0) as {{ column }}{{ "," if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

@@ -1,0 +1,71 @@
+-- Every non-cancelled order with its net revenue (gross - discount - all refunds of the order)
+-- and whether it is its customer's first one. Full history: "first order" needs all of it.
+
+with
+
+orders as (
+
+    select * from {{ ref('stg_commerce__orders') }}
+    where status <> 'cancelled'
+
+),
+
+refunds as (
+
+    select * from {{ ref('stg_commerce__refunds') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('stg_commerce__customers') }}
+
+),
+
+order_refunds as (
+
+    select
+        order_id,
+        sum(amount) as refund_amount
+    from refunds
+    group by order_id
+
+),
+
+valued as (
+
+    select
+        orders.order_id,
+        orders.customer_id,
+        customers.owner_rep_id,
+        orders.ordered_at,
+        {{ month_of('orders.ordered_at') }} as period,
+        orders.status,
+        orders.gross_amount,
+        orders.discount_amount,
+        coalesce(order_refunds.refund_amount, 0) as refund_amount,
+        cast(
+            orders.gross_amount - orders.discount_amount - coalesce(order_refunds.refund_amount, 0)
+            as {{ dbt.type_numeric() }}
+        ) as net_revenue
+    from orders
+    left join order_refunds
+        on orders.order_id = order_refunds.order_id
+    left join customers
+        on orders.customer_id = customers.customer_id
+
+),
+
+final as (
+
+    select
+        *,
+        row_number() over (
+            partition by customer_id
+            order by ordered_at, order_id
+        ) = 1 as is_first_order
+    from valued
+
+)
+
+select * from final

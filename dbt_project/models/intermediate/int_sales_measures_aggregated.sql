@@ -1,0 +1,114 @@
+-- Owner-based KPI measures of the run's range per month and rep: orders and complaints of the
+-- customers the rep owns, leads assigned to the rep. rep_id NULL collects what no rep owns, so
+-- the company total is the sum of all rows.
+
+with
+
+orders as (
+
+    select * from {{ ref('int_orders_valued') }}
+    where {{ in_period_range('ordered_at') }}
+
+),
+
+lead_events as (
+
+    select * from {{ ref('int_lead_events_unioned') }}
+
+),
+
+complaints as (
+
+    select * from {{ ref('stg_crm__tickets') }}
+    where category = 'complaint'
+        and {{ in_period_range('opened_at') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('stg_commerce__customers') }}
+
+),
+
+order_measures as (
+
+    select
+        period,
+        owner_rep_id as rep_id,
+        sum(net_revenue) as revenue,
+        count(*) as orders,
+        sum(case when is_first_order then 1 else 0 end) as new_customers
+    from orders
+    group by
+        period,
+        owner_rep_id
+
+),
+
+lead_measures as (
+
+    select
+        period,
+        rep_id,
+        {% for column in lead_measure_columns() -%}
+        sum({{ column }}) as {{ column }}{{ "," if not loop.last }}
+        {% endfor %}
+    from lead_events
+    group by
+        period,
+        rep_id
+
+),
+
+complaint_measures as (
+
+    select
+        {{ month_of('complaints.opened_at') }} as period,
+        customers.owner_rep_id as rep_id,
+        count(*) as complaints
+    from complaints
+    left join customers
+        on complaints.customer_id = customers.customer_id
+    group by
+        {{ month_of('complaints.opened_at') }},
+        customers.owner_rep_id
+
+),
+
+measure_keys as (
+
+    select period, rep_id from order_measures
+    union
+    select period, rep_id from lead_measures
+    union
+    select period, rep_id from complaint_measures
+
+),
+
+final as (
+
+    select
+        measure_keys.period,
+        measure_keys.rep_id,
+        {% for column in order_measure_columns() -%}
+        coalesce(order_measures.{{ column }}, 0) as {{ column }},
+        {% endfor -%}
+        {% for column in lead_measure_columns() -%}
+        coalesce(lead_measures.{{ column }}, 0) as {{ column }},
+        {% endfor -%}
+        coalesce(complaint_measures.complaints, 0) as complaints
+    from measure_keys
+    left join order_measures
+        on measure_keys.period = order_measures.period
+        and measure_keys.rep_id is not distinct from order_measures.rep_id
+    left join lead_measures
+        on measure_keys.period = lead_measures.period
+        and measure_keys.rep_id is not distinct from lead_measures.rep_id
+    left join complaint_measures
+        on measure_keys.period = complaint_measures.period
+        and measure_keys.rep_id is not distinct from complaint_measures.rep_id
+
+)
+
+select * from final

@@ -1,0 +1,42 @@
+-- Customers with hashed email only: raw PII never reaches the marts.
+
+with
+
+customers as (
+
+    select * from {{ ref('stg_commerce__customers') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders_valued') }}
+
+),
+
+first_orders as (
+
+    select
+        customer_id,
+        min(ordered_at) as first_order_at
+    from orders
+    group by customer_id
+
+),
+
+final as (
+
+    select
+        customers.customer_id,
+        customers.email_hash,
+        customers.region,
+        customers.owner_rep_id,
+        customers.created_at,
+        first_orders.first_order_at
+    from customers
+    left join first_orders
+        on customers.customer_id = first_orders.customer_id
+
+)
+
+select * from final

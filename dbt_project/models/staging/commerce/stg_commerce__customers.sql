@@ -1,0 +1,29 @@
+with
+
+source as (
+
+    select * from {{ source('commerce', 'customers') }}
+
+),
+
+deduplicated as (
+
+    {{ latest_rows('source', ['customer_id']) }}
+
+),
+
+renamed as (
+
+    select
+        customer_id,
+        created_at,
+        {{ hash_pii('email') }} as email_hash,
+        region,
+        owner_rep_id,
+        _batch_id as batch_id
+
+    from deduplicated
+
+)
+
+select * from renamed

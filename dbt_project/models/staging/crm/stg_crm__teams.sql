@@ -1,0 +1,28 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'teams') }}
+
+),
+
+deduplicated as (
+
+    {{ latest_rows('source', ['team_id']) }}
+
+),
+
+renamed as (
+
+    select
+        team_id,
+        team_name,
+        parent_team_id,
+        stage,
+        _batch_id as batch_id
+
+    from deduplicated
+
+)
+
+select * from renamed

@@ -1,0 +1,31 @@
+with
+
+source as (
+
+    select * from {{ source('plans', 'targets') }}
+
+),
+
+deduplicated as (
+
+    {{ latest_rows('source', ['period', 'entity_type', 'entity_id', 'kpi']) }}
+
+),
+
+renamed as (
+
+    select
+        {{ period_label_start('period') }} as period,
+        {{ period_label_grain('period') }} as period_grain,
+        period as period_label,
+        entity_type,
+        entity_id,
+        kpi,
+        target_value,
+        _batch_id as batch_id
+
+    from deduplicated
+
+)
+
+select * from renamed

@@ -1,0 +1,27 @@
+"""The Dagster code location: every asset, check, job, schedule and resource in one Definitions."""
+
+from __future__ import annotations
+
+from dagster import Definitions, in_process_executor
+from dagster_dbt import DbtCliResource
+
+from assets.extract import raw_assets
+from assets.scorecard import scored_snapshot
+from assets.transform import dbt_period_models, dbt_shared_models
+from pipelines.jobs import scorecard_job
+from pipelines.project import dbt_project
+from pipelines.resources import WarehouseResource
+from pipelines.schedules import daily_open_period, monthly_close_period
+
+# In-process: DuckDB allows one writer per file, so steps run one after another in one process,
+# and the dbt manifest is loaded once per run instead of once per step.
+defs = Definitions(
+    assets=[*raw_assets, dbt_shared_models, dbt_period_models, scored_snapshot],
+    jobs=[scorecard_job],
+    schedules=[daily_open_period, monthly_close_period],
+    resources={
+        "dbt": DbtCliResource(project_dir=dbt_project()),
+        "warehouse": WarehouseResource(),
+    },
+    executor=in_process_executor,
+)

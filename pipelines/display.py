@@ -1,0 +1,98 @@
+"""Terminal output for people: scorecards, snapshot lists, run outcomes."""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+if not console.is_terminal:
+    console.width = 120  # piped or captured output: wide enough for the score tables
+
+
+def pinned_console() -> Console:
+    """A console bound to the current stdout, for progress that outlives a stdout redirect."""
+    return Console(file=sys.stdout)
+
+
+GRADE_STYLES = {"A": "bold green", "B": "yellow", "C": "bold red"}
+
+
+def _number(value: object, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def print_entity_scores(title: str, frame: pd.DataFrame) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in ("entity", "parent", "total", "grade", "meaning", "rank", "pctile", "bonus x"):
+        table.add_column(
+            column, justify="right" if column in ("total", "rank", "pctile", "bonus x") else "left"
+        )
+    for row in frame.itertuples():
+        grade = row.grade if isinstance(row.grade, str) else "-"
+        table.add_row(
+            str(row.entity_id),
+            str(row.parent_entity_id or ""),
+            _number(row.total_score),
+            f"[{GRADE_STYLES.get(grade, '')}]{grade}[/]" if grade in GRADE_STYLES else grade,
+            str(row.grade_label or ""),
+            _number(row.rank, 0),
+            _number(row.percentile, 0),
+            _number(row.bonus_multiplier, 2),
+        )
+    console.print(table)
+
+
+def print_kpi_breakdown(title: str, frame: pd.DataFrame) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in (
+        "kpi",
+        "perspective",
+        "value",
+        "target",
+        "achv",
+        "score",
+        "weight",
+        "weighted",
+        "status",
+    ):
+        table.add_column(
+            column, justify="left" if column in ("kpi", "perspective", "status") else "right"
+        )
+    for row in frame.itertuples():
+        table.add_row(
+            row.kpi,
+            str(row.perspective or ""),
+            _number(row.value, 2),
+            _number(row.target, 2),
+            _number(row.achievement, 2),
+            _number(row.score),
+            _number(row.effective_weight),
+            _number(row.weighted_score),
+            str(row.status or ""),
+        )
+    console.print(table)
+
+
+def print_snapshots(frame: pd.DataFrame) -> None:
+    table = Table(title="Snapshots", title_justify="left")
+    for column in ("snapshot_id", "period", "status", "scored_at", "version", "checks", "current"):
+        table.add_column(column)
+    for row in frame.itertuples():
+        table.add_row(
+            row.snapshot_id,
+            f"{pd.Timestamp(row.period):%Y-%m}",
+            row.status,
+            f"{pd.Timestamp(row.scored_at):%Y-%m-%d %H:%M:%S}",
+            row.scorecard_version,
+            "passed" if row.checks_passed else "FAILED",
+            "*" if row.is_current else "",
+        )
+    console.print(table)

@@ -1,0 +1,71 @@
+"""Where a table's file for a month lives in the landing area (a local folder or any fsspec URL)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import fsspec
+
+from pipelines.periods import month_label
+
+FORMATS = ("csv", "parquet")
+
+
+class LandingError(ValueError):
+    """A landing file is missing, unreadable or off-contract: the message names file and column."""
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    table: str
+    month: date
+    url: str
+    format: str
+
+
+def find_file(landing: str, table: str, month: date, *, required: bool) -> LandingFile | None:
+    """The file `<landing>/<table>/<YYYY-MM>.<csv|parquet>`; None for an absent optional one."""
+    fs, root = fsspec.core.url_to_fs(landing)
+    stem = f"{root.rstrip('/')}/{table}/{month_label(month)}"
+    found = [fmt for fmt in FORMATS if fs.exists(f"{stem}.{fmt}")]
+    if len(found) > 1:
+        raise LandingError(
+            f"{landing}/{table}/{month_label(month)}: both a .csv and a .parquet file exist; "
+            "expected exactly one file per table and month"
+        )
+    if not found:
+        if required:
+            raise LandingError(
+                f"{landing}/{table}/{month_label(month)}.csv: no file for table '{table}' in "
+                f"{month_label(month)}; expected {table}/{month_label(month)}.csv or .parquet "
+                f"under {landing}"
+            )
+        return None
+    path = f"{stem}.{found[0]}"
+    url = path if _is_local(fs) else fs.unstrip_protocol(path)
+    return LandingFile(table=table, month=month, url=url, format=found[0])
+
+
+def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
+    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    return "file" in protocols
+
+
+@contextmanager
+def local_copy(file: LandingFile) -> Iterator[Path]:
+    """A local path DuckDB can read: the file itself when local, else a temporary download."""
+    fs, path = fsspec.core.url_to_fs(file.url)
+    if _is_local(fs):
+        yield Path(path)
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / Path(path).name
+        with fs.open(path, "rb") as remote, open(target, "wb") as local:
+            shutil.copyfileobj(remote, local)
+        yield target

@@ -1,0 +1,5 @@
+"""How a failed step says why it failed, so the CLI can turn it into the right exit code."""
+
+FAILURE_KIND = "failure_kind"
+BAD_INPUT = "bad_input"  # a landing file or configuration is wrong: exit 2
+GATE_CLOSED = "gate_closed"  # a blocking check failed: exit 1, nothing published

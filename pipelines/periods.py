@@ -1,0 +1,54 @@
+"""Periods: calendar months named YYYY-MM, and the dbt vars that scope a run to a range of them."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from pipelines.config import PipelineConfig
+
+MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_month(text: str) -> date:
+    """'2025-03' (or a partition key '2025-03-01') -> date(2025, 3, 1); ValueError otherwise."""
+    match = MONTH_PATTERN.match(text[:7]) if len(text) in (7, 10) else None
+    if match is None or (len(text) == 10 and text[7:] != "-01"):
+        raise ValueError(f"'{text}' is not a month: expected YYYY-MM")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def month_label(month: date) -> str:
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(first: date, last: date) -> list[date]:
+    """Every month from `first` to `last`, both included."""
+    if last < first:
+        raise ValueError(
+            f"range ends ({month_label(last)}) before it starts ({month_label(first)})"
+        )
+    count = (last.year - first.year) * 12 + last.month - first.month
+    return [add_months(first, i) for i in range(count + 1)]
+
+
+def dbt_vars(first: date, last: date, config: PipelineConfig) -> dict[str, object]:
+    """The `--vars` of a dbt run over the months first..last (both included)."""
+    attribution = config.attribution
+    return {
+        "first_period": f"{config.first_period}-01",
+        "period_start": first.isoformat(),
+        "period_end": last.isoformat(),
+        "lookback_days": attribution.lookback_days,
+        "half_life_days": attribution.half_life_days,
+        "no_touch_channel": attribution.no_touch_channel,
+        "primary_model": attribution.primary_model,
+        "channels": [
+            {"channel": name, "is_paid": channel.paid} for name, channel in config.channels.items()
+        ],
+    }

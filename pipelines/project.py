@@ -1,0 +1,63 @@
+"""The dbt project, with its manifest prepared once (not per run or per step)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from functools import cache
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from pipelines.config import PROJECT_ROOT
+from pipelines.settings import get_settings
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+def export_dbt_env() -> None:
+    """Put the variables profiles.yml reads into the environment dbt subprocesses inherit, and the
+    interpreter's own bin folder first on PATH so the `dbt` installed beside it is the one run."""
+    os.environ.update(get_settings().dbt_env())
+    bin_folder = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_folder:
+        os.environ["PATH"] = bin_folder + os.pathsep + os.environ.get("PATH", "")
+
+
+@cache
+def dbt_project() -> DbtProject:
+    """The project, parsed (`dbt parse`) when it has no manifest yet or under `dagster dev`."""
+    project = DbtProject(project_dir=DBT_PROJECT_DIR)
+    export_dbt_env()
+    if project.manifest_path.exists():
+        project.prepare_if_dev()
+    else:
+        project.preparer.prepare(project)
+    return project
+
+
+RUN_TARGETS = DBT_PROJECT_DIR / "target" / "runs"
+KEPT_RUN_TARGETS = 10
+
+
+def run_target_path(run_id: str) -> Path:
+    """The dbt target folder of one run (relative to the project), pruning all but the newest
+    few older ones: they hold compiled SQL and logs worth a look after a failure, not forever."""
+    if RUN_TARGETS.exists():
+        folders = sorted(RUN_TARGETS.iterdir(), key=lambda folder: folder.stat().st_mtime)
+        for folder in folders[:-KEPT_RUN_TARGETS]:
+            if folder.name != run_id:
+                shutil.rmtree(folder, ignore_errors=True)
+    return Path("target") / "runs" / run_id
+
+
+def prepare_manifest() -> None:
+    """Parse the dbt project into target/manifest.json (run by `make` when the project changes)."""
+    export_dbt_env()
+    project = DbtProject(project_dir=DBT_PROJECT_DIR)
+    project.preparer.prepare(project)
+
+
+if __name__ == "__main__":
+    prepare_manifest()

@@ -1,0 +1,141 @@
+"""Run periods through Dagster (so every run is recorded in DAGSTER_HOME) and say how it ended."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from enum import IntEnum
+from pathlib import Path
+
+from dagster import DagsterEventType, DagsterInstance
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+from dagster._core.utils import make_new_run_id
+
+from pipelines.config import PROJECT_ROOT
+from pipelines.failures import BAD_INPUT, FAILURE_KIND, GATE_CLOSED
+from pipelines.partitions import partition_key
+
+# The CLI prints its own progress and outcome; the full event log stays in DAGSTER_HOME.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+# A step that failed only because its blocking check failed: the check itself is reported.
+CHECK_FAILURE_ERROR = "DagsterAssetCheckFailedError"
+
+
+class ExitCode(IntEnum):
+    PUBLISHED = 0
+    CHECK_FAILED = 1
+    BAD_INPUT = 2
+    PIPELINE_ERROR = 3
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    exit_code: ExitCode
+    problems: list[str] = field(default_factory=list)
+    log_path: Path | None = None
+
+
+def dagster_instance() -> DagsterInstance:
+    """The instance under DAGSTER_HOME (default: data/dagster_home in the project), created with
+    local storage and no telemetry when it does not exist yet."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "data" / "dagster_home")))
+    home.mkdir(parents=True, exist_ok=True)
+    settings = home / "dagster.yaml"
+    if not settings.exists():
+        settings.write_text("telemetry:\n  enabled: false\n")
+    return DagsterInstance.get()
+
+
+def run_periods(
+    first: date, last: date, on_step: Callable[[int, int, str], None] | None = None
+) -> RunOutcome:
+    """Run the scorecard job over first..last as ONE run (single-run backfill policy)."""
+    from pipelines.definitions import defs
+
+    job = defs.resolve_job_def("scorecard_job")
+    instance = dagster_instance()
+    run_id = make_new_run_id()
+    tags = {
+        ASSET_PARTITION_RANGE_START_TAG: partition_key(first),
+        ASSET_PARTITION_RANGE_END_TAG: partition_key(last),
+    }
+    steps_total = len(job.graph.node_defs)
+    log_path = Path(instance.root_directory) / "logs" / f"{run_id}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    done = threading.Event()
+    if on_step:
+        watcher = threading.Thread(
+            target=_watch_steps, args=(instance, run_id, steps_total, on_step, done), daemon=True
+        )
+        watcher.start()
+    # dbt's own output goes to the run's log file, not over the terminal's progress bar.
+    with open(log_path, "w") as log, contextlib.redirect_stdout(log):
+        try:
+            result = job.execute_in_process(
+                run_config=QUIET_CONSOLE,
+                instance=instance,
+                run_id=run_id,
+                tags=tags,
+                raise_on_error=False,
+            )
+        finally:
+            done.set()
+    outcome = _outcome(run_id, result)
+    outcome.log_path = log_path
+    return outcome
+
+
+def _watch_steps(
+    instance: DagsterInstance,
+    run_id: str,
+    total: int,
+    on_step: Callable[[int, int, str], None],
+    done: threading.Event,
+) -> None:
+    """Report finished steps as they land in the event log (progress for people)."""
+    seen: set[str] = set()
+    finished = (
+        DagsterEventType.STEP_SUCCESS,
+        DagsterEventType.STEP_FAILURE,
+        DagsterEventType.STEP_SKIPPED,
+    )
+    while not done.wait(0.5):
+        for record in instance.all_logs(run_id):
+            event = record.dagster_event
+            if event and event.event_type in finished and event.step_key not in seen:
+                seen.add(event.step_key)
+                on_step(len(seen), total, event.step_key)
+
+
+def _outcome(run_id: str, result: object) -> RunOutcome:
+    failed_checks = [
+        f"{'.'.join(e.asset_key.path)}: {e.check_name}: {e.description or 'failed'}"
+        for e in result.get_asset_check_evaluations()
+        if not e.passed
+    ]
+    kinds, messages = set(), []
+    for event in result.get_step_failure_events():
+        data = event.step_failure_data
+        if data.error and data.error.cls_name == CHECK_FAILURE_ERROR:
+            continue
+        user = data.user_failure_data
+        kind = user.metadata.get(FAILURE_KIND) if user else None
+        kinds.add(getattr(kind, "value", kind))
+        message = user.description if user and user.description else data.error.message
+        messages.append(f"{event.step_key}: {message.strip()}")
+    if result.success and not failed_checks:
+        return RunOutcome(run_id, ExitCode.PUBLISHED)
+    if BAD_INPUT in kinds:
+        return RunOutcome(run_id, ExitCode.BAD_INPUT, messages)
+    if failed_checks or GATE_CLOSED in kinds:
+        return RunOutcome(run_id, ExitCode.CHECK_FAILED, failed_checks + messages)
+    return RunOutcome(run_id, ExitCode.PIPELINE_ERROR, messages)

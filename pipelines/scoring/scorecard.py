@@ -1,0 +1,249 @@
+"""The scorecard (config/scorecard.yaml): effective-dated versions of what each entity is scored on.
+
+Validated on load with messages naming the file, version, entity type and KPI at fault."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pipelines.config import ConfigError, load_yaml_model
+from pipelines.extract.contract import load_contract
+from pipelines.periods import month_label, parse_month
+from pipelines.scoring.curves import Curve
+from pipelines.scoring.kpi_catalogue import Direction, EntityType, kpi_catalogue
+
+WEIGHT_TOTAL = 100.0
+STAGED_ENTITY_TYPES = (EntityType.TEAM, EntityType.REP)  # reps take their team's stage
+
+
+class ScorecardConfigError(ConfigError):
+    """The scorecard file is missing or invalid, or has no version for a period."""
+
+
+class Perspective(StrEnum):
+    """The balanced-scorecard perspective a KPI reports under."""
+
+    FINANCIAL = "financial"
+    CUSTOMER = "customer"
+    INTERNAL_PROCESS = "internal_process"
+    LEARNING_GROWTH = "learning_growth"
+
+
+class TargetRule(BaseModel):
+    """Where a KPI's target comes from: the targets table, or last year's value x (1 + change)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: Literal["targets", "last_year"] = "targets"
+    change: float = Field(0.0, gt=-1)
+
+    @model_validator(mode="after")
+    def _change_needs_rule(self) -> TargetRule:
+        if self.source == "targets" and self.change != 0:
+            raise ValueError("change applies only to source: last_year")
+        return self
+
+    @property
+    def last_year_factor(self) -> float | None:
+        """The factor on last year's value, or None when the targets table sets the target."""
+        return 1 + self.change if self.source == "last_year" else None
+
+
+class ScoredKpi(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kpi: str
+    weight: float = Field(gt=0)
+    direction: Direction
+    perspective: Perspective
+    curve: Curve
+    target: TargetRule = TargetRule()
+
+
+class EntityTypeScorecard(BaseModel):
+    """The KPIs of one entity type, with optional lists per team stage replacing the default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kpis: list[ScoredKpi] = Field(min_length=1)
+    by_stage: dict[str, list[ScoredKpi]] = {}
+
+
+class GradeBand(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    grade: str
+    min_score: float = Field(ge=0)
+    label: str
+
+
+class BonusTier(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_achievement: float = Field(ge=0)
+    multiplier: float = Field(ge=0)
+
+
+DEFAULT_GRADE_BANDS = (
+    GradeBand(grade="A", min_score=90, label="high potential"),
+    GradeBand(grade="B", min_score=80, label="improvement plan"),
+    GradeBand(grade="C", min_score=0, label="performance improvement plan"),
+)
+DEFAULT_BONUS_TIERS = (
+    BonusTier(min_achievement=0.0, multiplier=0.0),
+    BonusTier(min_achievement=0.8, multiplier=1.0),
+    BonusTier(min_achievement=1.0, multiplier=1.2),
+    BonusTier(min_achievement=1.2, multiplier=1.5),
+)
+
+
+class ScorecardVersion(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: str = Field(min_length=1)
+    effective_from: str
+    grade_bands: tuple[GradeBand, ...] = DEFAULT_GRADE_BANDS
+    bonus_tiers: tuple[BonusTier, ...] = DEFAULT_BONUS_TIERS
+    alert_threshold: float = Field(0.15, gt=0)
+    entity_types: dict[EntityType, EntityTypeScorecard] = Field(min_length=1)
+
+    @field_validator("effective_from")
+    @classmethod
+    def _month(cls, value: str) -> str:
+        return month_label(parse_month(value))
+
+    @property
+    def first_month(self) -> date:
+        return parse_month(self.effective_from)
+
+    def kpi_lists(self) -> Iterator[tuple[EntityType, str | None, list[ScoredKpi]]]:
+        """(entity type, stage or None for the default list, KPIs) for every list of the version."""
+        for entity_type, scorecard in self.entity_types.items():
+            yield entity_type, None, scorecard.kpis
+            for stage, kpis in scorecard.by_stage.items():
+                yield entity_type, stage, kpis
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScorecardVersion:
+        problems = self._band_problems() + self._tier_problems()
+        for entity_type, stage, kpis in self.kpi_lists():
+            where = entity_type if stage is None else f"{entity_type} (stage {stage})"
+            problems += [f"{where}: {problem}" for problem in _kpi_list_problems(entity_type, kpis)]
+            if stage is not None:
+                problems += [
+                    f"{where}: {problem}" for problem in _stage_problems(entity_type, stage)
+                ]
+        if problems:
+            raise ValueError(f"version '{self.version}': " + "; ".join(problems))
+        return self
+
+    def _band_problems(self) -> list[str]:
+        minimums = [band.min_score for band in self.grade_bands]
+        grades = [band.grade for band in self.grade_bands]
+        problems = []
+        if not minimums or minimums != sorted(set(minimums), reverse=True) or minimums[-1] != 0:
+            problems.append(
+                "grade_bands must go from the best band down, with distinct min_score, "
+                f"the last at 0; got {minimums}"
+            )
+        if len(set(grades)) != len(grades):
+            problems.append(f"grade_bands repeat a grade: {grades}")
+        return problems
+
+    def _tier_problems(self) -> list[str]:
+        minimums = [tier.min_achievement for tier in self.bonus_tiers]
+        if not minimums or minimums != sorted(set(minimums)) or minimums[0] != 0:
+            return [
+                "bonus_tiers must go up from min_achievement 0, each higher than the last; "
+                f"got {minimums}"
+            ]
+        return []
+
+
+def _kpi_list_problems(entity_type: EntityType, kpis: list[ScoredKpi]) -> list[str]:
+    catalogue = kpi_catalogue()
+    problems = []
+    total = sum(kpi.weight for kpi in kpis)
+    if abs(total - WEIGHT_TOTAL) > 1e-9:
+        problems.append(f"weights sum to {total:g}, expected {WEIGHT_TOTAL:g}")
+    repeated = _repeated([kpi.kpi for kpi in kpis])
+    if repeated:
+        problems.append(f"KPI listed twice: {', '.join(repeated)}")
+    for kpi in kpis:
+        spec = catalogue.get(kpi.kpi)
+        if spec is None:
+            problems.append(f"{kpi.kpi}: unknown KPI (see pipelines/scoring/kpi_catalogue.yaml)")
+        elif entity_type not in spec.entity_types:
+            problems.append(
+                f"{kpi.kpi}: not available for {entity_type} "
+                f"(only {', '.join(spec.entity_types)})"
+            )
+        elif kpi.direction != spec.direction:
+            problems.append(
+                f"{kpi.kpi}: direction {kpi.direction} contradicts the KPI catalogue "
+                f"({spec.direction} is better)"
+            )
+    return problems
+
+
+def _repeated(names: list[str]) -> list[str]:
+    return sorted({name for name in names if names.count(name) > 1})
+
+
+def _stage_problems(entity_type: EntityType, stage: str) -> list[str]:
+    if entity_type not in STAGED_ENTITY_TYPES:
+        return [f"by_stage is only for {' and '.join(STAGED_ENTITY_TYPES)}"]
+    stages = load_contract().table("teams").columns["stage"].values or []
+    if stage not in stages:
+        return [f"unknown stage (team stages: {', '.join(stages)})"]
+    return []
+
+
+class Scorecard(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    versions: list[ScorecardVersion] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scorecard:
+        repeated = _repeated([v.version for v in self.versions])
+        if repeated:
+            raise ValueError(f"duplicate version: {', '.join(repeated)}")
+        months = [v.effective_from for v in self.versions]
+        if months != sorted(set(months)):
+            raise ValueError(
+                f"effective_from must increase from one version to the next, got {months}"
+            )
+        return self
+
+    def version_for(self, period: date) -> ScorecardVersion:
+        """The latest version effective on or before `period`."""
+        effective = [v for v in self.versions if v.first_month <= period]
+        if not effective:
+            first = self.versions[0]
+            raise ScorecardConfigError(
+                f"no scorecard version is effective in {month_label(period)}: "
+                f"the first, '{first.version}', applies from {first.effective_from}"
+            )
+        return effective[-1]
+
+
+def load_scorecard(path: Path) -> Scorecard:
+    try:
+        return load_yaml_model(Scorecard, path)
+    except ConfigError as error:
+        raise ScorecardConfigError(str(error)) from None
+
+
+def scorecard_hash(version: ScorecardVersion) -> str:
+    """sha256 of the version's canonical JSON: any change to weights, curves or bands changes it."""
+    canonical = json.dumps(version.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,53 @@
+"""Run-time settings, from the environment (and a `.env` file): where data lives and goes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipelines.config import PROJECT_ROOT
+
+
+class Target(StrEnum):
+    DUCKDB = "duckdb"
+    POSTGRES = "postgres"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SCORECARD_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    target: Target = Target.DUCKDB
+    warehouse: Path = Field(PROJECT_ROOT / "data" / "warehouse.duckdb")
+    pg_url: str = "postgresql://postgres@127.0.0.1:5432/scorecard"
+    landing: str = str(PROJECT_ROOT / "data" / "landing")
+    config: Path = PROJECT_ROOT / "config" / "scorecard.yaml"
+    currency: str = Field("USD", pattern="^[A-Z]{3}$")
+
+    @field_validator("warehouse", "config")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    def dbt_env(self) -> dict[str, str]:
+        """The variables dbt's profiles.yml reads, derived from these settings."""
+        url = urlparse(self.pg_url)
+        return {
+            "SCORECARD_TARGET": self.target.value,
+            "SCORECARD_WAREHOUSE": str(self.warehouse),
+            "SCORECARD_PG_HOST": url.hostname or "127.0.0.1",
+            "SCORECARD_PG_PORT": str(url.port or 5432),
+            "SCORECARD_PG_USER": unquote(url.username or "postgres"),
+            "SCORECARD_PG_PASSWORD": unquote(url.password or ""),
+            "SCORECARD_PG_DBNAME": url.path.lstrip("/") or "scorecard",
+        }
+
+
+def get_settings() -> Settings:
+    """Settings as the environment says now (not cached: tests and the CLI change it)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Scored period snapshots: read the marts, score them, publish immutable versioned snapshots."""

@@ -1,0 +1,82 @@
+"""What scoring reads from the warehouse: KPI facts with history, targets, the entity tree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from pipelines.periods import add_months
+from pipelines.warehouse import Warehouse
+from pipelines.warehouse.connection import checked_identifier
+
+# Comparisons reach back one year (same month last year) plus the trailing baseline.
+HISTORY_MONTHS = 13
+
+
+@dataclass(frozen=True)
+class ScoringInputs:
+    kpis: pd.DataFrame
+    targets: pd.DataFrame
+    entities: pd.DataFrame
+
+
+def read_inputs(warehouse: Warehouse, first: date, last: date) -> ScoringInputs:
+    kpis = warehouse.query(
+        """
+        select period, entity_type, entity_id, kpi, cast(value as double precision) as value
+        from marts.fct_kpi
+        where period between ? and ?
+        """,
+        [add_months(first, -HISTORY_MONTHS), last],
+    )
+    targets = warehouse.query(
+        """
+        select
+            period,
+            entity_type,
+            entity_id,
+            kpi,
+            cast(target_value as double precision) as target_value
+        from staging.stg_plans__targets
+        where period_grain = 'month' and period between ? and ?
+        """,
+        [first, last],
+    )
+    entities = warehouse.query(
+        """
+        select 'company' as entity_type, 'company' as entity_id,
+               cast(null as varchar) as parent_entity_id, cast(null as varchar) as stage
+        union all
+        select 'team', team_id, coalesce(parent_team_id, 'company'), stage from marts.dim_team
+        union all
+        select 'rep', reps.rep_id, reps.team_id, teams.stage
+        from marts.dim_rep as reps
+        left join marts.dim_team as teams on reps.team_id = teams.team_id
+        union all
+        select 'channel', channel, 'company', cast(null as varchar) from marts.dim_channel
+        union all
+        select 'campaign', campaign_id, channel, cast(null as varchar) from marts.dim_campaign
+        """
+    )
+    for frame in (kpis, targets):
+        frame["period"] = pd.to_datetime(frame["period"]).dt.date
+    return ScoringInputs(kpis=kpis, targets=targets, entities=entities)
+
+
+def source_watermarks(warehouse: Warehouse, tables: list[str], first: date, last: date) -> dict:
+    """Per period, the latest `_loaded_at` of any raw row feeding it: what the snapshot saw."""
+    union = "\nunion all\n".join(
+        f"select _period, max(_loaded_at) as loaded_at from raw.{checked_identifier(table)} "
+        "where _period between ? and ? group by _period"
+        for table in tables
+    )
+    frame = warehouse.query(
+        f"select _period as period, max(loaded_at) as watermark "
+        f"from ({union}) as loads group by _period",
+        [first, last] * len(tables),
+    )
+    return {
+        pd.Timestamp(p).date(): w for p, w in zip(frame["period"], frame["watermark"], strict=True)
+    }

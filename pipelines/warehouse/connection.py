@@ -1,0 +1,195 @@
+"""Connections to the warehouse. SQL is written once with `?` placeholders and bound parameters;
+identifiers that come from configuration are validated before they reach SQL text."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import psycopg2
+import pyarrow as pa
+
+from pipelines.settings import Settings, Target
+
+IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be reached or refused a statement; the message says which and why."""
+
+
+def checked_identifier(name: str) -> str:
+    """A lower-case SQL identifier: the only form names from configuration may take in SQL text."""
+    if not IDENTIFIER.match(name):
+        raise ValueError(f"'{name}' is not a valid SQL identifier")
+    return name
+
+
+def checked_table_name(name: str) -> str:
+    """`schema.table`, both parts valid identifiers."""
+    parts = name.split(".")
+    if len(parts) != 2:
+        raise ValueError(f"'{name}' is not a schema-qualified table name")
+    return ".".join(checked_identifier(part) for part in parts)
+
+
+class Warehouse(ABC):
+    """What the pipeline needs from a warehouse: statements, queries, bulk inserts, transactions."""
+
+    target: Target
+
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[object] = ()) -> None: ...
+
+    @abstractmethod
+    def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame: ...
+
+    @abstractmethod
+    def insert_arrow(self, table: str, data: pa.Table) -> None:
+        """Append `data` (columns matched by name) to `table` inside the current transaction."""
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[None]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def insert_frame(self, table: str, frame: pd.DataFrame) -> None:
+        self.insert_arrow(table, pa.Table.from_pandas(frame, preserve_index=False))
+
+    def scalar(self, sql: str, params: Sequence[object] = ()) -> object:
+        frame = self.query(sql, params)
+        return None if frame.empty else frame.iat[0, 0]
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class DuckDBWarehouse(Warehouse):
+    target = Target.DUCKDB
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.connection = duckdb.connect(str(path))
+        except duckdb.IOException as error:
+            raise WarehouseError(
+                f"cannot open the DuckDB warehouse {path}: {error}. Another process (a BI tool or "
+                "another run) may hold it open; DuckDB allows one writer per file."
+            ) from None
+        self._in_transaction = False
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> None:
+        self.connection.execute(sql, list(params))
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+        return self.connection.execute(sql, list(params)).df()
+
+    def insert_arrow(self, table: str, data: pa.Table) -> None:
+        name = checked_table_name(table)
+        self.connection.register("_incoming", data)
+        try:
+            self.connection.execute(f"insert into {name} by name select * from _incoming")
+        finally:
+            self.connection.unregister("_incoming")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._in_transaction:
+            yield
+            return
+        self.connection.execute("begin transaction")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self.connection.execute("rollback")
+            raise
+        else:
+            self.connection.execute("commit")
+        finally:
+            self._in_transaction = False
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class PostgresWarehouse(Warehouse):
+    target = Target.POSTGRES
+
+    def __init__(self, url: str) -> None:
+        try:
+            self.connection = psycopg2.connect(url)
+        except psycopg2.OperationalError as error:
+            host = url.split("@")[-1]
+            raise WarehouseError(f"cannot connect to PostgreSQL at {host}: {error}") from None
+        self.connection.autocommit = True
+        self._in_transaction = False
+
+    @staticmethod
+    def _paramstyle(sql: str) -> str:
+        return sql.replace("%", "%%").replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute(self._paramstyle(sql), tuple(params))
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+        with self.connection.cursor() as cursor:
+            cursor.execute(self._paramstyle(sql), tuple(params))
+            columns = [c.name for c in cursor.description]
+            return pd.DataFrame(cursor.fetchall(), columns=columns)
+
+    def insert_arrow(self, table: str, data: pa.Table) -> None:
+        """COPY through a CSV that DuckDB writes: NULL stays unquoted-empty, '' stays quoted."""
+        name = checked_table_name(table)
+        if data.num_rows == 0:
+            return
+        columns = ", ".join(checked_identifier(c) for c in data.column_names)
+        with tempfile.NamedTemporaryFile(suffix=".csv") as buffer:
+            scratch = duckdb.connect()
+            scratch.register("_incoming", data)
+            scratch.execute(f"copy _incoming to '{buffer.name}' (format csv, header false)")
+            scratch.close()
+            with self.connection.cursor() as cursor, open(buffer.name) as csv_file:
+                cursor.copy_expert(
+                    f"copy {name} ({columns}) from stdin with (format csv)", csv_file
+                )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._in_transaction:
+            yield
+            return
+        self.connection.autocommit = False
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self.connection.rollback()
+            raise
+        else:
+            self.connection.commit()
+        finally:
+            self._in_transaction = False
+            self.connection.autocommit = True
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def connect(settings: Settings) -> Warehouse:
+    """The warehouse the settings point at."""
+    if settings.target is Target.POSTGRES:
+        return PostgresWarehouse(settings.pg_url)
+    return DuckDBWarehouse(settings.warehouse)

@@ -1,0 +1,50 @@
+"""Shared fixtures: isolated settings per test, and a fresh PostgreSQL database per session."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+PG_ADMIN_URL = os.environ.get(
+    "SCORECARD_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Warehouse, landing and Dagster home in a temporary folder; DuckDB target."""
+    monkeypatch.setenv("SCORECARD_TARGET", "duckdb")
+    monkeypatch.setenv("SCORECARD_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("SCORECARD_LANDING", str(tmp_path / "landing"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    (tmp_path / "dagster_home").mkdir()
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the local server, dropped at the end (the server is left as found).
+
+    Unreachable server: skipped with the reason locally, a failure under CI=true."""
+    try:
+        admin = psycopg2.connect(PG_ADMIN_URL, connect_timeout=3)
+    except psycopg2.OperationalError as error:
+        message = f"PostgreSQL not reachable at {PG_ADMIN_URL.split('@')[-1]}: {error}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    admin.autocommit = True
+    name = f"scorecard_test_{uuid.uuid4().hex[:10]}"
+    with admin.cursor() as cursor:
+        cursor.execute(f"create database {name}")
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"drop database if exists {name} with (force)")
+        admin.close()

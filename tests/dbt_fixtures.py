@@ -1,0 +1,252 @@
+"""Helpers for tests of the dbt project: a scratch warehouse (DuckDB file or PostgreSQL database)
+with the raw tables of the input contract, hand-made raw rows, and real `dbt` runs over it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+import psycopg2
+import pytest
+
+from pipelines.config import PROJECT_ROOT, load_pipeline_config
+from pipelines.extract.contract import BATCH_COLUMNS, load_contract, raw_table_ddl
+from pipelines.periods import dbt_vars
+from pipelines.settings import Settings, Target
+from pipelines.warehouse import connect
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
+
+# Batch columns of a hand-made row unless the row sets its own.
+DEFAULT_BATCH = {
+    "_batch_id": "fixture",
+    "_source": "tests",
+    "_period": date(2025, 1, 1),
+    "_loaded_at": datetime(2025, 1, 1),
+}
+
+RawRows = Mapping[str, Sequence[Mapping[str, object]]]
+
+
+class DbtRunError(AssertionError):
+    """A dbt command failed; the message carries the end of its output (an AssertionError, so
+    pytest reports a test failure, not an error in the test code)."""
+
+
+@dataclass(frozen=True)
+class ScratchWarehouse:
+    """A warehouse for one test module; dbt writes its target and logs under `folder`."""
+
+    settings: Settings
+    folder: Path
+
+    def create_raw_tables(self) -> None:
+        """Schema `raw` and every contract table in it (empty), as the landing code creates them."""
+        with connect(self.settings) as warehouse:
+            warehouse.execute("create schema if not exists raw")
+            for table in load_contract().tables.values():
+                warehouse.execute(raw_table_ddl(table))
+
+    def insert(self, rows_by_table: RawRows) -> None:
+        """Append rows to raw tables. A row names contract columns (missing ones are NULL) and may
+        set batch columns (`_period`, `_loaded_at`, ...); DEFAULT_BATCH fills the rest."""
+        with connect(self.settings) as warehouse:
+            for table_name, rows in rows_by_table.items():
+                table = load_contract().table(table_name)
+                columns = [*table.column_names, *BATCH_COLUMNS]
+                placeholders = ", ".join("?" for _ in columns)
+                sql = f"insert into raw.{table_name} ({', '.join(columns)}) values ({placeholders})"
+                for row in rows:
+                    unknown = set(row) - set(columns)
+                    if unknown:
+                        raise ValueError(f"raw.{table_name} has no columns {sorted(unknown)}")
+                    full_row = {**DEFAULT_BATCH, **row}
+                    warehouse.execute(sql, [full_row.get(column) for column in columns])
+
+    def dbt(self, *args: str, first: date, last: date) -> str:
+        """Run `dbt <args>` over the months first..last; its output, or DbtRunError."""
+        variables = dbt_vars(first, last, load_pipeline_config())
+        command = [
+            str(DBT_EXECUTABLE),
+            *args,
+            "--project-dir", str(DBT_PROJECT_DIR),
+            "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(self.folder / "dbt_target"),
+            "--log-path", str(self.folder / "dbt_logs"),
+            "--vars", json.dumps(variables),
+        ]  # fmt: skip
+        environment = {**os.environ, **self.settings.dbt_env()}
+        result = subprocess.run(command, env=environment, capture_output=True, text=True)
+        if result.returncode != 0:
+            output = result.stdout[-6000:] + result.stderr
+            raise DbtRunError(f"dbt {' '.join(args)} failed:\n{output}")
+        return result.stdout
+
+    def build(self, first: date, last: date) -> str:
+        """`dbt build` (models and tests) over the months first..last."""
+        return self.dbt("build", first=first, last=last)
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+        with connect(self.settings) as warehouse:
+            return warehouse.query(sql, params)
+
+
+def duckdb_warehouse(folder: Path) -> ScratchWarehouse:
+    """A new DuckDB file in `folder`, with the empty raw tables."""
+    settings = Settings(target=Target.DUCKDB, warehouse=folder / "warehouse.duckdb")
+    warehouse = ScratchWarehouse(settings=settings, folder=folder)
+    warehouse.create_raw_tables()
+    return warehouse
+
+
+@contextmanager
+def postgres_warehouse(server_url: str, folder: Path) -> Iterator[ScratchWarehouse]:
+    """A new database on the server of `server_url` (any database there), with the empty raw
+    tables; dropped on exit so the server is left as found."""
+    name = f"scorecard_dbt_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(server_url)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"create database {name}")
+        settings = Settings(target=Target.POSTGRES, pg_url=f"{server_url.rsplit('/', 1)[0]}/{name}")
+        warehouse = ScratchWarehouse(settings=settings, folder=folder)
+        warehouse.create_raw_tables()
+        yield warehouse
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"drop database if exists {name} with (force)")
+        admin.close()
+
+
+@contextmanager
+def scratch_warehouse(
+    target: str, folder: Path, request: pytest.FixtureRequest
+) -> Iterator[ScratchWarehouse]:
+    """A scratch warehouse on `target` ('duckdb' or 'postgres'). PostgreSQL goes through the
+    `postgres_url` fixture: skipped with the reason when the server is unreachable (failed under
+    CI=true)."""
+    if target == Target.POSTGRES:
+        with postgres_warehouse(request.getfixturevalue("postgres_url"), folder) as warehouse:
+            yield warehouse
+    else:
+        yield duckdb_warehouse(folder)
+
+
+# Builders of hand-made raw rows: the columns a test cares about, plausible values for the rest.
+# Times are 'YYYY-MM-DD HH:MM' strings; `extra` sets any other column, batch columns included.
+
+
+def timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def customer_row(customer_id: str, owner_rep_id: str | None = None, **extra: object) -> dict:
+    return {
+        "customer_id": customer_id,
+        "created_at": timestamp("2024-06-01 00:00"),
+        "email": f" {customer_id.upper()}@Example.com ",
+        "region": "emea",
+        "owner_rep_id": owner_rep_id,
+        **extra,
+    }
+
+
+def order_row(
+    order_id: str,
+    customer_id: str,
+    ordered_at: str,
+    gross: float,
+    discount: float = 0,
+    **extra: object,
+) -> dict:
+    return {
+        "order_id": order_id,
+        "customer_id": customer_id,
+        "ordered_at": timestamp(ordered_at),
+        "status": "completed",
+        "currency": "USD",
+        "gross_amount": gross,
+        "discount_amount": discount,
+        **extra,
+    }
+
+
+def refund_row(refund_id: str, order_id: str, refunded_at: str, amount: float) -> dict:
+    return {
+        "refund_id": refund_id,
+        "order_id": order_id,
+        "refunded_at": timestamp(refunded_at),
+        "amount": amount,
+    }
+
+
+def touch_row(
+    touchpoint_id: str,
+    visitor_id: str,
+    occurred_at: str,
+    channel: str,
+    campaign_id: str | None = None,
+    customer_id: str | None = None,
+) -> dict:
+    return {
+        "touchpoint_id": touchpoint_id,
+        "visitor_id": visitor_id,
+        "customer_id": customer_id,
+        "occurred_at": timestamp(occurred_at),
+        "channel": channel,
+        "campaign_id": campaign_id,
+        "touch_type": "click",
+    }
+
+
+def lead_row(lead_id: str, created_at: str, origin_channel: str, **extra: object) -> dict:
+    """A lead; timestamps among `extra` (mql_at, sql_at, closed_at) are strings too."""
+    times = {k: timestamp(v) for k, v in extra.items() if k.endswith("_at") and isinstance(v, str)}
+    return {
+        "lead_id": lead_id,
+        "created_at": timestamp(created_at),
+        "origin_channel": origin_channel,
+        "status": "open",
+        **extra,
+        **times,
+    }
+
+
+def ad_spend_row(
+    day: str, channel: str, campaign_id: str, spend: float, impressions: int = 0, clicks: int = 0
+) -> dict:
+    return {
+        "date": date.fromisoformat(day),
+        "channel": channel,
+        "campaign_id": campaign_id,
+        "campaign_name": f"Campaign {campaign_id}",
+        "impressions": impressions,
+        "clicks": clicks,
+        "spend": spend,
+        "currency": "USD",
+    }
+
+
+def manual_kpi_row(
+    period: str, entity_type: str, entity_id: str, kpi: str, value: float, **extra: object
+) -> dict:
+    """A hand-entered KPI value; `period` is 'YYYY-MM' or 'YYYY-Qn'."""
+    return {
+        "period": period,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "kpi": kpi,
+        "value": value,
+        **extra,
+    }

@@ -1,0 +1,91 @@
+"""Bad input through a real run: a malformed file fails with exit 2 naming it, a few violating rows
+are quarantined while the period publishes, too many block publication (exit 1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.runner import ExitCode
+from tests.pipeline_runs import FIRST, SECOND, generate_small, query, run, scalar
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("bad_input_data")
+    generate_small(folder / "landing", last=SECOND)
+    return folder / "landing"
+
+
+@pytest.fixture
+def env(isolated_env: Path, landing: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SCORECARD_LANDING", str(landing))
+    return landing
+
+
+def rewrite(path: Path, transform) -> str:
+    original = path.read_text()
+    path.write_text(transform(original))
+    return original
+
+
+def test_malformed_file_fails_with_exit_2_naming_the_file_and_publishes_nothing(env: Path):
+    orders = env / "orders" / "2025-02.csv"
+    original = rewrite(orders, lambda text: text.replace("discount_amount", "discount", 1))
+    try:
+        outcome = run(SECOND, SECOND)
+    finally:
+        orders.write_text(original)
+    assert outcome.exit_code is ExitCode.BAD_INPUT
+    assert any(
+        str(orders) in p and "column 'discount_amount' is missing" in p for p in outcome.problems
+    )
+    assert scalar("select count(*) from scorecard.snapshots") == 0
+
+
+def test_a_violating_row_is_quarantined_and_the_period_still_publishes(env: Path):
+    spend = env / "ad_spend" / "2025-01.csv"
+
+    def negative_spend(text: str) -> str:
+        header, first, *rest = text.splitlines()
+        fields = first.split(",")
+        fields[6] = "-12.50"
+        return "\n".join([header, ",".join(fields), *rest]) + "\n"
+
+    original = rewrite(spend, negative_spend)
+    rows = len(original.splitlines()) - 1
+    try:
+        outcome = run(FIRST, FIRST)
+    finally:
+        spend.write_text(original)
+    assert outcome.exit_code is ExitCode.PUBLISHED, outcome.problems
+    quarantined = query("select table_name, source_row, reason from quality.quarantine")
+    assert quarantined.to_dict("records") == [
+        {
+            "table_name": "ad_spend",
+            "source_row": 1,
+            "reason": "spend: expected a value >= 0, got '-12.50'",
+        }
+    ]
+    assert scalar("select count(*) from raw.ad_spend") == rows - 1
+    assert scalar("select count(*) from scorecard.snapshots") == 1
+
+
+def test_too_many_quarantined_rows_block_publication_and_keep_the_current_snapshot(env: Path):
+    assert run(FIRST, FIRST).exit_code is ExitCode.PUBLISHED
+    current = scalar("select snapshot_id from scorecard.current_snapshots")
+    touchpoints = env / "touchpoints" / "2025-01.csv"
+    original = rewrite(touchpoints, lambda text: text.replace(",paid_search,", ",carrier_pigeon,"))
+    try:
+        outcome = run(FIRST, FIRST)
+    finally:
+        touchpoints.write_text(original)
+    assert outcome.exit_code is ExitCode.CHECK_FAILED
+    assert any("quarantine_share" in p for p in outcome.problems)
+    assert scalar("select count(*) from scorecard.snapshots") == 1
+    assert scalar("select snapshot_id from scorecard.current_snapshots") == current
+    failed = query("select check_name from quality.check_results where not passed")
+    assert "quarantine_share" in set(failed["check_name"])

@@ -1,0 +1,44 @@
+"""Configuration files are validated at the edge with messages that name the file and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.config import ConfigError, PipelineConfig, load_pipeline_config, load_yaml_model
+from pipelines.settings import Settings
+
+
+def test_shipped_pipeline_config_is_valid():
+    config = load_pipeline_config()
+    assert "direct" in config.channels and config.paid_channels
+
+
+def test_bad_pipeline_config_names_file_and_field(tmp_path: Path):
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(
+        "first_period: 2025-1\nchannels: {direct: {paid: false}}\nattribution: {lookback_days: 0}\n"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_yaml_model(PipelineConfig, path)
+    message = str(error.value)
+    assert str(path) in message
+    assert "first_period" in message and "attribution.lookback_days" in message
+
+
+def test_unreadable_yaml_is_a_config_error(tmp_path: Path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("channels: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_yaml_model(PipelineConfig, path)
+
+
+def test_settings_derive_dbt_profile_variables_from_the_postgres_url(monkeypatch):
+    monkeypatch.setenv("SCORECARD_TARGET", "postgres")
+    monkeypatch.setenv("SCORECARD_PG_URL", "postgresql://analyst:s%40cret@db.local:6543/marts")
+    env = Settings().dbt_env()
+    assert env["SCORECARD_TARGET"] == "postgres"
+    assert (env["SCORECARD_PG_HOST"], env["SCORECARD_PG_PORT"]) == ("db.local", "6543")
+    assert (env["SCORECARD_PG_USER"], env["SCORECARD_PG_PASSWORD"]) == ("analyst", "s@cret")
+    assert env["SCORECARD_PG_DBNAME"] == "marts"

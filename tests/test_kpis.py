@@ -1,0 +1,476 @@
+"""marts.fct_kpi on a tiny hand-made dataset: every KPI of the company, a team (with a child
+team rolled up), a rep, a channel and a campaign, computed by hand; the manual KPIs of teams and
+reps as entered.
+
+One `dbt build` of March 2025 on DuckDB (February rows only decide who is a new customer).
+Primary attribution model: linear."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+
+import pytest
+
+from tests.dbt_fixtures import (
+    ScratchWarehouse,
+    ad_spend_row,
+    customer_row,
+    duckdb_warehouse,
+    lead_row,
+    manual_kpi_row,
+    order_row,
+    refund_row,
+    touch_row,
+)
+
+MARCH = date(2025, 3, 1)
+
+RAW_ROWS = {
+    # team_east reports to team_sales; team_partners to the company
+    "teams": [
+        {"team_id": "team_sales", "team_name": "Sales", "stage": "mature"},
+        {
+            "team_id": "team_east",
+            "team_name": "Sales East",
+            "parent_team_id": "team_sales",
+            "stage": "new_business",
+        },
+        {"team_id": "team_partners", "team_name": "Partners", "stage": "mature"},
+    ],
+    "reps": [
+        {
+            "rep_id": "r1",
+            "rep_name": "Ann",
+            "team_id": "team_sales",
+            "role": "lead",
+            "hired_at": date(2023, 1, 1),
+        },
+        {
+            "rep_id": "r2",
+            "rep_name": "Bob",
+            "team_id": "team_east",
+            "role": "ae",
+            "hired_at": date(2024, 1, 1),
+        },
+        {
+            "rep_id": "r3",
+            "rep_name": "Cid",
+            "team_id": "team_partners",
+            "role": "ae",
+            "hired_at": date(2024, 1, 1),
+        },
+        # left before March and owns nothing: no row in March
+        {
+            "rep_id": "r4",
+            "rep_name": "Dee",
+            "team_id": "team_east",
+            "role": "ae",
+            "hired_at": date(2023, 1, 1),
+            "left_at": date(2025, 1, 31),
+        },
+        # left before March and owns nothing, but has a manual input in March: a row in March
+        {
+            "rep_id": "r5",
+            "rep_name": "Eve",
+            "team_id": "team_partners",
+            "role": "ae",
+            "hired_at": date(2023, 1, 1),
+            "left_at": date(2025, 1, 31),
+        },
+    ],
+    "customers": [
+        customer_row("c1", owner_rep_id="r1"),
+        customer_row("c2", owner_rep_id="r2"),
+        customer_row("c3", owner_rep_id="r2"),
+        customer_row("c4", owner_rep_id="r3"),
+        customer_row("c5"),
+    ],
+    "orders": [
+        order_row("o0", "c1", "2025-02-10 10:00", gross=50),  # February: c1 is not new in March
+        order_row("o1", "c1", "2025-03-05 10:00", gross=200, discount=20),  # - refund 30 = 150
+        order_row("o2", "c2", "2025-03-10 10:00", gross=100),  # 100, c2 new
+        order_row("o3", "c3", "2025-03-12 10:00", gross=80, discount=10),  # 70, c3 new
+        order_row("o4", "c3", "2025-03-20 10:00", gross=30),  # 30, c3's second order
+        order_row("o5", "c4", "2025-03-15 10:00", gross=60),  # 60, c4 new
+        order_row("o6", "c5", "2025-03-18 10:00", gross=40),  # 40, c5 new (no owner)
+        order_row("o7", "c2", "2025-03-11 10:00", gross=500, status="cancelled"),
+    ],
+    "refunds": [refund_row("f1", "o1", "2025-03-25 10:00", amount=30)],
+    "touchpoints": [
+        # o1: paid_search/cmp_a 9 days before, email 2 days before (time decay 1/3, 2/3)
+        touch_row("t1", "v1", "2025-02-24 10:00", "paid_search", "cmp_a", customer_id="c1"),
+        touch_row("t2", "v1", "2025-03-03 10:00", "email", customer_id="c1"),
+        # o2; o3 and o4; o6 (o5 has no touch: direct)
+        touch_row("t3", "v2", "2025-03-09 10:00", "paid_search", "cmp_a", customer_id="c2"),
+        touch_row("t4", "v3", "2025-03-11 09:00", "paid_search", "cmp_b", customer_id="c3"),
+        touch_row("t5", "v5", "2025-03-17 10:00", "display", "cmp_d", customer_id="c5"),
+    ],
+    "ad_spend": [
+        ad_spend_row("2025-02-28", "paid_search", "cmp_a", 999, impressions=9),  # February
+        ad_spend_row("2025-03-01", "paid_search", "cmp_a", 100, impressions=1000, clicks=40),
+        ad_spend_row("2025-03-20", "paid_search", "cmp_a", 100, impressions=1000, clicks=60),
+        ad_spend_row("2025-03-05", "paid_search", "cmp_b", 50, impressions=500, clicks=25),
+        ad_spend_row("2025-03-10", "display", "cmp_d", 80, impressions=800, clicks=8),
+    ],
+    "budgets": [
+        {
+            "month": MARCH,
+            "channel": "paid_search",
+            "campaign_id": "cmp_a",
+            "budget": 160,
+            "currency": "USD",
+        },
+        {"month": MARCH, "channel": "paid_search", "budget": 40, "currency": "USD"},  # channel-wide
+        {
+            "month": MARCH,
+            "channel": "display",
+            "campaign_id": "cmp_d",
+            "budget": 100,
+            "currency": "USD",
+        },
+    ],
+    "leads": [
+        # won: 20 days from creation to close
+        lead_row(
+            "l1",
+            "2025-03-02 10:00",
+            "paid_search",
+            campaign_id="cmp_a",
+            rep_id="r2",
+            mql_at="2025-03-04 10:00",
+            sql_at="2025-03-06 10:00",
+            status="won",
+            closed_at="2025-03-22 10:00",
+            deal_value=5000,
+        ),
+        lead_row(
+            "l2",
+            "2025-03-03 10:00",
+            "paid_search",
+            campaign_id="cmp_a",
+            rep_id="r2",
+            mql_at="2025-03-05 10:00",
+            status="lost",
+            closed_at="2025-03-25 10:00",
+        ),
+        # created in February, won in March: 24 days
+        lead_row(
+            "l3",
+            "2025-02-15 10:00",
+            "email",
+            rep_id="r1",
+            mql_at="2025-03-01 10:00",
+            sql_at="2025-03-02 10:00",
+            status="won",
+            closed_at="2025-03-11 10:00",
+            deal_value=3000,
+        ),
+        lead_row("l4", "2025-03-10 10:00", "paid_search", campaign_id="cmp_b", rep_id="r3"),
+        lead_row(
+            "l5",
+            "2025-03-12 10:00",
+            "organic_search",
+            mql_at="2025-03-14 10:00",
+            status="disqualified",
+        ),
+        # qualified in January, lost in March
+        lead_row(
+            "l6",
+            "2025-01-05 10:00",
+            "paid_search",
+            campaign_id="cmp_a",
+            rep_id="r2",
+            mql_at="2025-01-10 10:00",
+            status="lost",
+            closed_at="2025-03-08 10:00",
+        ),
+    ],
+    "tickets": [
+        {
+            "ticket_id": "k1",
+            "customer_id": "c2",
+            "opened_at": "2025-03-12 10:00",
+            "category": "complaint",
+        },
+        {
+            "ticket_id": "k2",
+            "customer_id": "c3",
+            "opened_at": "2025-03-21 10:00",
+            "category": "complaint",
+        },
+        {
+            "ticket_id": "k3",
+            "customer_id": "c5",
+            "opened_at": "2025-03-19 10:00",
+            "category": "complaint",
+        },
+        {
+            "ticket_id": "k4",
+            "customer_id": "c1",
+            "opened_at": "2025-03-06 10:00",
+            "category": "inquiry",
+        },
+        {
+            "ticket_id": "k5",
+            "customer_id": "c1",
+            "opened_at": "2025-02-27 10:00",
+            "category": "complaint",
+        },  # February
+    ],
+    "manual_kpis": [
+        manual_kpi_row("2025-03", "team", "team_sales", "training_completion", 0.8),
+        manual_kpi_row("2025-03", "team", "team_sales", "compliance_rate", 0.95),
+        manual_kpi_row("2025-03", "team", "team_sales", "innovation_proposals", 7),
+        manual_kpi_row("2025-03", "rep", "r2", "training_completion", 0.5),
+        manual_kpi_row("2025-03", "rep", "r2", "compliance_rate", 1),
+        # landed twice: the later load wins
+        manual_kpi_row("2025-03", "rep", "r2", "innovation_proposals", 2),
+        manual_kpi_row(
+            "2025-03",
+            "rep",
+            "r2",
+            "innovation_proposals",
+            3,
+            _batch_id="relanded",
+            _loaded_at=datetime(2025, 4, 2),
+        ),
+        # r1 entered training completion only
+        manual_kpi_row("2025-03", "rep", "r1", "training_completion", 0.9),
+        manual_kpi_row("2025-03", "rep", "r5", "compliance_rate", 0.7),
+        # ignored: entity types without manual KPIs, a rep nobody knows
+        manual_kpi_row("2025-03", "company", "company", "training_completion", 0.6),
+        manual_kpi_row("2025-03", "channel", "paid_search", "innovation_proposals", 4),
+        manual_kpi_row("2025-03", "rep", "r9", "innovation_proposals", 4),
+    ],
+}
+
+# (value, numerator, denominator) per KPI; count and currency KPIs: (value, value, None).
+
+# Company. Revenue 150 + 100 + 70 + 30 + 60 + 40 = 450 over 6 orders; new: c2, c3, c4, c5.
+# Spend 200 (cmp_a) + 50 (cmp_b) + 80 (cmp_d) = 330; budget 160 + 40 + 100 = 300.
+# Leads created in March: l1, l2, l4, l5. MQL in March: l1 (SQL), l2, l3 (SQL), l5.
+# Closed in March: l1 won, l2 lost, l3 won, l6 lost; won: 20 + 24 days, 5000 + 3000.
+# Complaints opened in March: k1, k2, k3.
+COMPANY = {
+    "revenue": (450, 450, None),
+    "orders": (6, 6, None),
+    "aov": (75, 450, 6),
+    "spend": (330, 330, None),
+    "roas": (450 / 330, 450, 330),
+    "cac": (82.5, 330, 4),
+    "new_customers": (4, 4, None),
+    "leads": (4, 4, None),
+    "mql_to_sql_rate": (0.5, 2, 4),
+    "win_rate": (0.5, 2, 4),
+    "lead_to_deal_days": (22, 44, 2),
+    "won_deal_value": (8000, 8000, None),
+    "complaint_rate": (50, 3, 6),
+    "budget_deviation": (0.1, 30, 300),
+}
+
+# team_sales = r1 (c1) + child team_east's r2 (c2, c3) and r4 (nothing).
+# Revenue 150 + 100 + 70 + 30 = 350 over 4 orders; new: c2, c3.
+# Leads created in March: l1, l2 (l3 was created in February). MQL: l1 (SQL), l2, l3 (SQL).
+# Closed: l1 won, l2 lost, l6 lost, l3 won. Complaints: k1, k2.
+# Manual KPIs: the team's own inputs, not its reps' (r1 0.9, r2 0.5 training completion).
+TEAM_SALES = {
+    "revenue": (350, 350, None),
+    "orders": (4, 4, None),
+    "aov": (87.5, 350, 4),
+    "new_customers": (2, 2, None),
+    "leads": (2, 2, None),
+    "mql_to_sql_rate": (2 / 3, 2, 3),
+    "win_rate": (0.5, 2, 4),
+    "lead_to_deal_days": (22, 44, 2),
+    "won_deal_value": (8000, 8000, None),
+    "complaint_rate": (50, 2, 4),
+    "training_completion": (0.8, 0.8, None),
+    "compliance_rate": (0.95, 0.95, None),
+    "innovation_proposals": (7, 7, None),
+}
+
+# r2 owns c2 and c3: 100 + 70 + 30 = 200 over 3 orders, 2 new. Leads l1, l2; MQL l1 (SQL), l2;
+# closed l1 won, l2 lost, l6 lost; won l1 in 20 days for 5000. Complaints k1, k2.
+# Manual KPIs as entered (innovation proposals: the re-landed 3).
+REP_R2 = {
+    "revenue": (200, 200, None),
+    "orders": (3, 3, None),
+    "aov": (200 / 3, 200, 3),
+    "new_customers": (2, 2, None),
+    "leads": (2, 2, None),
+    "mql_to_sql_rate": (0.5, 1, 2),
+    "win_rate": (1 / 3, 1, 3),
+    "lead_to_deal_days": (20, 20, 1),
+    "won_deal_value": (5000, 5000, None),
+    "complaint_rate": (200 / 3, 2, 3),
+    "training_completion": (0.5, 0.5, None),
+    "compliance_rate": (1, 1, None),
+    "innovation_proposals": (3, 3, None),
+}
+
+# paid_search, linear credit: o1 half (75 of 150; o1's other touch is email), o2 100, o3 70,
+# o4 30 (o3's touch t4 is 9 days before o4 too): revenue 275, orders 0.5 + 3 = 3.5.
+# New customers credited: o2 and o3 (o1 and o4 are not first orders).
+# Spend 200 + 50 (the February row is not March's); budget 160 (cmp_a) + 40 (channel-wide).
+# Per model, credited revenue of o1 to t1 (paid_search) + 200 for o2..o4 (one-touch paths):
+# first_touch 150, last_touch 0, last_non_direct 0 (email is not direct), linear 75,
+# time_decay 150 x 1/3 = 50, position_based 75.
+# Leads by origin: created l1, l2, l4; MQL l1 (SQL), l2; closed l1 won, l2 lost, l6 lost.
+CHANNEL_PAID_SEARCH = {
+    "revenue": (275, 275, None),
+    "orders": (3.5, 3.5, None),
+    "aov": (275 / 3.5, 275, 3.5),
+    "spend": (250, 250, None),
+    "impressions": (2500, 2500, None),
+    "clicks": (125, 125, None),
+    "roas": (1.1, 275, 250),
+    "roas_first_touch": (1.4, 350, 250),
+    "roas_last_touch": (0.8, 200, 250),
+    "roas_last_non_direct": (0.8, 200, 250),
+    "roas_linear": (1.1, 275, 250),
+    "roas_time_decay": (1.0, 250, 250),
+    "roas_position_based": (1.1, 275, 250),
+    "cac": (125, 250, 2),
+    "new_customers": (2, 2, None),
+    "leads": (3, 3, None),
+    "mql_to_sql_rate": (0.5, 1, 2),
+    "win_rate": (1 / 3, 1, 3),
+    "budget_deviation": (0.25, 50, 200),
+}
+
+# cmp_a: o1's t1 (linear 75 of 150) and o2's t3 (100): revenue 175, orders 1.5, new: o2.
+# Per model, o1's credit to t1 + 100: first 150, last 0, last_non_direct 0, linear 75,
+# time_decay 50, position_based 75. Spend 100 + 100, budget 160.
+# Leads: created l1, l2; MQL l1 (SQL), l2; closed l1 won, l2 lost, l6 lost.
+CAMPAIGN_CMP_A = {
+    "revenue": (175, 175, None),
+    "orders": (1.5, 1.5, None),
+    "aov": (175 / 1.5, 175, 1.5),
+    "spend": (200, 200, None),
+    "impressions": (2000, 2000, None),
+    "clicks": (100, 100, None),
+    "roas": (0.875, 175, 200),
+    "roas_first_touch": (1.25, 250, 200),
+    "roas_last_touch": (0.5, 100, 200),
+    "roas_last_non_direct": (0.5, 100, 200),
+    "roas_linear": (0.875, 175, 200),
+    "roas_time_decay": (0.75, 150, 200),
+    "roas_position_based": (0.875, 175, 200),
+    "cac": (200, 200, 1),
+    "new_customers": (1, 1, None),
+    "leads": (2, 2, None),
+    "mql_to_sql_rate": (0.5, 1, 2),
+    "win_rate": (1 / 3, 1, 3),
+    "budget_deviation": (0.25, 40, 160),
+}
+
+UNITS = {
+    "revenue": "currency", "orders": "count", "aov": "currency", "spend": "currency",
+    "impressions": "count", "clicks": "count", "roas": "ratio", "cac": "currency",
+    "new_customers": "count", "leads": "count", "mql_to_sql_rate": "ratio", "win_rate": "ratio",
+    "lead_to_deal_days": "days", "won_deal_value": "currency", "complaint_rate": "per_100_orders",
+    "budget_deviation": "ratio", "training_completion": "ratio", "compliance_rate": "ratio",
+    "innovation_proposals": "count",
+}  # fmt: skip
+MANUAL_KPIS = ("training_completion", "compliance_rate", "innovation_proposals")
+NO_INPUT = "no manual input for period"
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Iterator[ScratchWarehouse]:
+    scratch = duckdb_warehouse(tmp_path_factory.mktemp("kpis"))
+    scratch.insert(RAW_ROWS)
+    scratch.build(MARCH, MARCH)
+    return scratch
+
+
+def kpis_of(warehouse: ScratchWarehouse, entity_type: str, entity_id: str) -> dict[str, tuple]:
+    """{kpi: (value, numerator, denominator, unit, null_reason)} of one entity in March."""
+    frame = warehouse.query(
+        "select kpi, value, numerator, denominator, unit, null_reason from marts.fct_kpi "
+        "where period = ? and entity_type = ? and entity_id = ?",
+        [MARCH, entity_type, entity_id],
+    )
+    frame = frame.astype(object).where(frame.notna(), None)
+    return {row[0]: tuple(row[1:]) for row in frame.itertuples(index=False)}
+
+
+@pytest.mark.parametrize(
+    ("entity_type", "entity_id", "expected"),
+    [
+        ("company", "company", COMPANY),
+        ("team", "team_sales", TEAM_SALES),
+        ("rep", "r2", REP_R2),
+        ("channel", "paid_search", CHANNEL_PAID_SEARCH),
+        ("campaign", "cmp_a", CAMPAIGN_CMP_A),
+    ],
+)
+def test_every_kpi_of_the_entity_is_computed_by_definition(
+    warehouse, entity_type, entity_id, expected
+):
+    actual = kpis_of(warehouse, entity_type, entity_id)
+    assert set(actual) == set(expected)
+    for kpi, (value, numerator, denominator) in expected.items():
+        got_value, got_numerator, got_denominator, unit, null_reason = actual[kpi]
+        assert got_value == pytest.approx(value), kpi
+        assert got_numerator == pytest.approx(numerator), kpi
+        assert got_denominator == (None if denominator is None else pytest.approx(denominator))
+        assert unit == UNITS.get(kpi, "ratio"), kpi
+        assert null_reason is None, kpi
+
+
+def test_division_by_zero_gives_null_with_a_reason(warehouse):
+    email = kpis_of(warehouse, "channel", "email")
+    # email: no spend, and its only credit (half of o1) is not a new customer
+    assert email["roas"] == (None, 75, 0, "ratio", "no spend in period")
+    assert email["cac"] == (None, 0, 0, "currency", "no new customers in period")
+    assert email["budget_deviation"] == (None, 0, 0, "ratio", "no budget for period")
+    # team_partners (r3): its only lead l4 never reached MQL
+    partners = kpis_of(warehouse, "team", "team_partners")
+    assert partners["mql_to_sql_rate"] == (None, 0, 0, "ratio", "no MQLs in period")
+
+
+def test_entities_are_the_active_ones(warehouse):
+    frame = warehouse.query(
+        "select distinct entity_type, entity_id from marts.fct_kpi where period = ?", [MARCH]
+    )
+    entities = set(frame.itertuples(index=False, name=None))
+    assert {e for e in entities if e[0] in ("company", "team", "rep")} == {
+        ("company", "company"),
+        ("team", "team_sales"),
+        ("team", "team_east"),
+        ("team", "team_partners"),
+        ("rep", "r1"),
+        ("rep", "r2"),
+        ("rep", "r3"),  # r4 left in January
+        ("rep", "r5"),  # left in January, but has a manual input in March (r9 is unknown)
+    }
+    channels = {entity_id for entity_type, entity_id in entities if entity_type == "channel"}
+    assert len(channels) == 10, "every configured channel"
+    campaigns = {entity_id for entity_type, entity_id in entities if entity_type == "campaign"}
+    assert campaigns == {"cmp_a", "cmp_b", "cmp_d"}
+
+
+def test_child_team_rolls_up_into_its_parent(warehouse):
+    # team_east is r2 (and r4, who owns nothing): exactly r2's figures, but for the manual KPIs
+    team_east = kpis_of(warehouse, "team", "team_east")
+    rep_r2 = kpis_of(warehouse, "rep", "r2")
+    assert {k: v for k, v in team_east.items() if k not in MANUAL_KPIS} == {
+        k: v for k, v in rep_r2.items() if k not in MANUAL_KPIS
+    }
+
+
+def test_manual_kpis_are_as_entered_and_null_with_a_reason_when_missing(warehouse):
+    # team_east entered nothing: its reps' inputs are not rolled up into it
+    team_east = kpis_of(warehouse, "team", "team_east")
+    for kpi in MANUAL_KPIS:
+        assert team_east[kpi] == (None, None, None, UNITS[kpi], NO_INPUT), kpi
+    r1 = kpis_of(warehouse, "rep", "r1")
+    entered = pytest.approx(0.9)
+    assert r1["training_completion"] == (entered, entered, None, "ratio", None)
+    assert r1["compliance_rate"] == (None, None, None, "ratio", NO_INPUT)
+    assert r1["innovation_proposals"] == (None, None, None, "count", NO_INPUT)
+    r5 = kpis_of(warehouse, "rep", "r5")
+    assert r5["compliance_rate"] == (pytest.approx(0.7), pytest.approx(0.7), None, "ratio", None)
+    assert r5["revenue"] == (0, 0, None, "currency", None)

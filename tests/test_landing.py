@@ -1,0 +1,173 @@
+"""Landing: contract violations are quarantined with reasons, bad files fail with clear messages,
+and no row is ever lost (read = landed + quarantined)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipelines.extract.contract import load_contract
+from pipelines.extract.files import LandingError
+from pipelines.extract.landing import LandingRules, land_table
+from pipelines.warehouse.connection import DuckDBWarehouse
+from pipelines.warehouse.schema import ensure_layout
+
+JANUARY = date(2025, 1, 1)
+RULES = LandingRules(
+    channels=["direct", "paid_search", "email"],
+    currencies=["USD"],
+    now=datetime(2026, 1, 1, tzinfo=UTC),
+)
+ORDERS_HEADER = "order_id,customer_id,ordered_at,status,currency,gross_amount,discount_amount\n"
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path):
+    with DuckDBWarehouse(tmp_path / "w.duckdb") as wh:
+        ensure_layout(wh)
+        yield wh
+
+
+def write(landing: Path, table: str, text: str, month: str = "2025-01") -> Path:
+    path = landing / table / f"{month}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def land(warehouse, landing: Path, table: str, months=(JANUARY,)):
+    return land_table(warehouse, str(landing), load_contract().table(table), list(months), RULES)
+
+
+def test_violating_rows_are_quarantined_with_reasons_and_the_rest_lands(warehouse, tmp_path):
+    write(
+        tmp_path,
+        "orders",
+        ORDERS_HEADER
+        + "o1,c1,2025-01-03 10:00:00,completed,USD,100.00,5\n"
+        + "o2,c2,2025-01-0x,completed,USD,10,0\n"  # bad timestamp
+        + "o3,c3,2025-01-04 10:00:00,completed,USD,-3,0\n"  # negative amount
+        + "o4,,2025-01-05 10:00:00,completed,USD,10,0\n"  # missing key part
+        + "o5,c5,2025-01-05 10:00:00,completed,EUR,10,0\n"  # wrong currency
+        + "o6,c6,2027-01-05 10:00:00,completed,USD,10,0\n",  # future
+    )
+    [batch] = land(warehouse, tmp_path, "orders")
+    assert (batch.rows_read, batch.rows_landed, batch.rows_quarantined) == (6, 1, 5)
+    landed = warehouse.query("select order_id, gross_amount, _batch_id, _period from raw.orders")
+    assert landed["order_id"].tolist() == ["o1"]
+    assert float(landed["gross_amount"][0]) == 100.0
+    assert landed["_batch_id"][0] == batch.batch_id
+    quarantine = warehouse.query(
+        "select source_row, reason, original_row from quality.quarantine order by source_row"
+    )
+    reasons = dict(zip(quarantine["source_row"], quarantine["reason"], strict=True))
+    assert (
+        reasons[2] == "ordered_at: expected a UTC timestamp YYYY-MM-DD HH:MM:SS, got '2025-01-0x'"
+    )
+    assert reasons[3] == "gross_amount: expected a value >= 0, got '-3'"
+    assert reasons[4] == "customer_id: missing value, expected text"
+    assert reasons[5].startswith("currency: currency not the reporting currency 'EUR'")
+    assert reasons[6] == "ordered_at: in the future, got '2027-01-05 10:00:00'"
+    original = json.loads(quarantine["original_row"][0])
+    assert original["ordered_at"] == "2025-01-0x"
+
+
+def test_unknown_channel_is_quarantined(warehouse, tmp_path):
+    write(
+        tmp_path,
+        "touchpoints",
+        "touchpoint_id,visitor_id,customer_id,occurred_at,channel,campaign_id,touch_type\n"
+        "t1,v1,,2025-01-02 09:00:00,email,,email_open\n"
+        "t2,v1,,2025-01-02 10:00:00,carrier_pigeon,,visit\n",
+    )
+    [batch] = land(warehouse, tmp_path, "touchpoints")
+    assert (batch.rows_landed, batch.rows_quarantined) == (1, 1)
+    reason = warehouse.scalar("select reason from quality.quarantine")
+    assert reason.startswith("channel: unknown channel 'carrier_pigeon', expected one of direct")
+
+
+def test_missing_column_fails_naming_file_and_column(warehouse, tmp_path):
+    path = write(
+        tmp_path,
+        "orders",
+        ORDERS_HEADER.replace(",discount_amount", "") + "o1,c1,2025-01-03,completed,USD,1\n",
+    )
+    with pytest.raises(LandingError) as error:
+        land(warehouse, tmp_path, "orders")
+    assert str(path) in str(error.value)
+    assert "column 'discount_amount' is missing" in str(error.value)
+    assert warehouse.scalar("select count(*) from raw.orders") == 0
+
+
+def test_extra_or_renamed_column_fails(warehouse, tmp_path):
+    write(
+        tmp_path,
+        "orders",
+        ORDERS_HEADER.replace("gross_amount", "gross") + "o1,c1,2025-01-03,completed,USD,1,0\n",
+    )
+    with pytest.raises(
+        LandingError,
+        match="column 'gross_amount' is missing; column 'gross' is not in the contract",
+    ):
+        land(warehouse, tmp_path, "orders")
+
+
+def test_truncated_file_fails_naming_the_file(warehouse, tmp_path):
+    path = write(
+        tmp_path,
+        "orders",
+        ORDERS_HEADER + "o1,c1,2025-01-03 10:00:00,completed,USD,1,0\no2,c2,2025-01",
+    )
+    with pytest.raises(LandingError, match=f"{path}: cannot be read as CSV"):
+        land(warehouse, tmp_path, "orders")
+    assert warehouse.scalar("select count(*) from raw.orders") == 0
+
+
+def test_missing_required_file_fails_and_missing_optional_file_lands_nothing(warehouse, tmp_path):
+    with pytest.raises(LandingError, match="no file for table 'orders' in 2025-01"):
+        land(warehouse, tmp_path, "orders")
+    [batch] = land(warehouse, tmp_path, "refunds")
+    assert batch.rows_read == 0 and batch.source is None
+
+
+def test_parquet_lands_like_csv(warehouse, tmp_path):
+    frame = pd.DataFrame(
+        {
+            "refund_id": ["r1", "r2"],
+            "order_id": ["o1", "o2"],
+            "refunded_at": [datetime(2025, 1, 5), datetime(2025, 1, 6)],
+            "amount": [5.5, -1.0],
+        }
+    )
+    (tmp_path / "refunds").mkdir()
+    frame.to_parquet(tmp_path / "refunds" / "2025-01.parquet")
+    [batch] = land(warehouse, tmp_path, "refunds")
+    assert (batch.rows_landed, batch.rows_quarantined) == (1, 1)
+    assert (
+        warehouse.scalar("select reason from quality.quarantine")
+        == "amount: expected a value >= 0, got '-1.0'"
+    )
+
+
+def test_landing_twice_appends_a_second_batch_and_keeps_the_first(warehouse, tmp_path):
+    write(tmp_path, "orders", ORDERS_HEADER + "o1,c1,2025-01-03 10:00:00,completed,USD,100,0\n")
+    first = land(warehouse, tmp_path, "orders")[0]
+    second = land(warehouse, tmp_path, "orders")[0]
+    batches = warehouse.query("select _batch_id from raw.orders order by _loaded_at")[
+        "_batch_id"
+    ].tolist()
+    assert batches == [first.batch_id, second.batch_id]
+
+
+def test_a_table_without_dates_lands(warehouse, tmp_path):
+    write(
+        tmp_path,
+        "teams",
+        "team_id,team_name,parent_team_id,stage\nt1,Sales,,mature\nt2,Growth,t1,scaleup\n",
+    )
+    [batch] = land(warehouse, tmp_path, "teams")
+    assert (batch.rows_landed, batch.rows_quarantined) == (1, 1)

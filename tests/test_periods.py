@@ -1,0 +1,44 @@
+"""Month arithmetic and the dbt vars built from a partition range."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from pipelines.config import load_pipeline_config
+from pipelines.periods import add_months, dbt_vars, month_label, months_between, parse_month
+
+
+def test_parse_month_accepts_labels_and_partition_keys():
+    assert parse_month("2025-03") == date(2025, 3, 1)
+    assert parse_month("2025-03-01") == date(2025, 3, 1)
+
+
+@pytest.mark.parametrize("text", ["2025-13", "2025-3", "25-03", "2025-03-02", "March"])
+def test_parse_month_rejects_anything_else(text):
+    with pytest.raises(ValueError, match="expected YYYY-MM"):
+        parse_month(text)
+
+
+def test_month_arithmetic_crosses_years():
+    assert add_months(date(2025, 11, 1), 3) == date(2026, 2, 1)
+    assert add_months(date(2025, 1, 1), -1) == date(2024, 12, 1)
+    assert month_label(date(2024, 12, 1)) == "2024-12"
+    assert months_between(date(2024, 11, 1), date(2025, 2, 1)) == [
+        date(2024, 11, 1),
+        date(2024, 12, 1),
+        date(2025, 1, 1),
+        date(2025, 2, 1),
+    ]
+    with pytest.raises(ValueError, match="ends"):
+        months_between(date(2025, 2, 1), date(2025, 1, 1))
+
+
+def test_dbt_vars_carry_the_range_and_the_attribution_settings():
+    config = load_pipeline_config()
+    variables = dbt_vars(date(2025, 1, 1), date(2025, 3, 1), config)
+    assert variables["period_start"] == "2025-01-01"
+    assert variables["period_end"] == "2025-03-01"
+    assert variables["lookback_days"] == config.attribution.lookback_days
+    assert {"channel": "paid_search", "is_paid": True} in variables["channels"]

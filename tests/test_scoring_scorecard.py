@@ -1,0 +1,191 @@
+"""Scorecard configuration: the default file, validation messages, version selection, hashing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelines.config import PROJECT_ROOT, ConfigError
+from pipelines.scoring.curves import PiecewiseCurve
+from pipelines.scoring.kpi_catalogue import Direction, EntityType, kpi_catalogue
+from pipelines.scoring.scorecard import (
+    ScorecardConfigError,
+    ScorecardVersion,
+    load_scorecard,
+    scorecard_hash,
+)
+
+DEFAULT_FILE = PROJECT_ROOT / "config" / "scorecard.yaml"
+# Parsed once; through JSON so that YAML aliases (shared curves) become independent copies.
+DEFAULT_JSON = json.dumps(yaml.safe_load(DEFAULT_FILE.read_text()))
+
+Edit = Callable[[dict], None]
+
+
+def write(tmp_path: Path, edit: Edit) -> Path:
+    """The default scorecard, edited, in a file (as JSON, which is also YAML)."""
+    data = json.loads(DEFAULT_JSON)
+    edit(data)
+    path = tmp_path / "scorecard.yaml"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def kpi_entry(data: dict, entity_type: str, kpi: str) -> dict:
+    entries = data["versions"][0]["entity_types"][entity_type]["kpis"]
+    return next(entry for entry in entries if entry["kpi"] == kpi)
+
+
+def load_error(tmp_path: Path, edit: Edit) -> str:
+    path = write(tmp_path, edit)
+    with pytest.raises(ScorecardConfigError) as raised:
+        load_scorecard(path)
+    message = str(raised.value)
+    assert message.startswith(str(path))
+    return message
+
+
+def test_default_scorecard_loads() -> None:
+    scorecard = load_scorecard(DEFAULT_FILE)
+    version = scorecard.version_for(date(2025, 1, 1))
+    assert version.version == "2025.1"
+    assert set(version.entity_types) == set(EntityType)
+    company = {kpi.kpi: kpi for kpi in version.entity_types[EntityType.COMPANY].kpis}
+    assert [k.weight for k in company.values()] == [30, 20, 20, 15, 15]
+    assert isinstance(company["complaint_rate"].curve, PiecewiseCurve)
+    assert [band.grade for band in version.grade_bands] == ["A", "B", "C"]
+    assert version.alert_threshold == 0.15
+
+
+def test_catalogue_expands_roas_per_attribution_model() -> None:
+    catalogue = kpi_catalogue()
+    assert catalogue["roas_time_decay"].entity_types == (EntityType.CHANNEL, EntityType.CAMPAIGN)
+    assert catalogue["cac"].direction is Direction.LOWER
+    assert "roas_{model}" not in catalogue
+
+
+def test_weights_not_summing_to_100_name_the_entity_type_and_the_sum(tmp_path: Path) -> None:
+    message = load_error(tmp_path, lambda d: kpi_entry(d, "team", "revenue").update(weight=30))
+    assert "version '2025.1'" in message
+    assert "team: weights sum to 95, expected 100" in message
+
+
+def test_unknown_kpi(tmp_path: Path) -> None:
+    message = load_error(
+        tmp_path, lambda d: kpi_entry(d, "company", "revenue").update(kpi="revnue")
+    )
+    assert "company: revnue: unknown KPI" in message
+
+
+def test_kpi_not_available_for_the_entity_type(tmp_path: Path) -> None:
+    message = load_error(
+        tmp_path, lambda d: kpi_entry(d, "channel", "leads").update(kpi="won_deal_value")
+    )
+    assert "channel: won_deal_value: not available for channel (only company, team, rep)" in message
+
+
+def test_direction_must_match_the_catalogue(tmp_path: Path) -> None:
+    message = load_error(
+        tmp_path, lambda d: kpi_entry(d, "campaign", "cac").update(direction="higher")
+    )
+    assert (
+        "campaign: cac: direction higher contradicts the KPI catalogue (lower is better)" in message
+    )
+
+
+def test_kpi_listed_twice(tmp_path: Path) -> None:
+    def duplicate_roas(data: dict) -> None:
+        kpi_entry(data, "campaign", "cac").update(kpi="roas", direction="higher")
+
+    assert "campaign: KPI listed twice: roas" in load_error(tmp_path, duplicate_roas)
+
+
+def test_bad_curve(tmp_path: Path) -> None:
+    message = load_error(
+        tmp_path, lambda d: kpi_entry(d, "team", "complaint_rate")["curve"].update(floor=1.0)
+    )
+    assert "entity_types.team.kpis.4.curve.piecewise" in message
+    assert "needs floor < target < stretch, got floor 1.0, target 1.0, stretch 1.2" in message
+
+
+def test_bad_grade_bands(tmp_path: Path) -> None:
+    def unordered(data: dict) -> None:
+        data["versions"][0]["grade_bands"][0]["min_score"] = 70
+
+    assert "grade_bands must go from the best band down" in load_error(tmp_path, unordered)
+
+    def no_floor(data: dict) -> None:
+        data["versions"][0]["grade_bands"][-1]["min_score"] = 50
+
+    assert "the last at 0; got [90.0, 80.0, 50.0]" in load_error(tmp_path, no_floor)
+
+
+def test_bad_bonus_tiers(tmp_path: Path) -> None:
+    def unordered(data: dict) -> None:
+        data["versions"][0]["bonus_tiers"][1]["min_achievement"] = 1.1
+
+    assert "bonus_tiers must go up from min_achievement 0" in load_error(tmp_path, unordered)
+
+
+def test_stage_lists_only_for_known_team_stages(tmp_path: Path) -> None:
+    def stage(entity_type: str, name: str) -> Edit:
+        def edit(data: dict) -> None:
+            scorecard = data["versions"][0]["entity_types"][entity_type]
+            scorecard["by_stage"] = {name: scorecard["kpis"]}
+
+        return edit
+
+    assert load_scorecard(write(tmp_path, stage("team", "new_business")))
+    assert "team (stage growth): unknown stage (team stages: new_business, mature)" in load_error(
+        tmp_path, stage("team", "growth")
+    )
+    assert "channel (stage mature): by_stage is only for team and rep" in load_error(
+        tmp_path, stage("channel", "mature")
+    )
+
+
+def second_version(effective_from: str, name: str = "2025.2") -> Edit:
+    def edit(data: dict) -> None:
+        later = json.loads(json.dumps(data["versions"][0]))
+        later.update(version=name, effective_from=effective_from)
+        data["versions"].append(later)
+
+    return edit
+
+
+def test_duplicate_versions_and_unsorted_effective_from(tmp_path: Path) -> None:
+    assert "duplicate version: 2025.1" in load_error(tmp_path, second_version("2025-07", "2025.1"))
+    assert "effective_from must increase" in load_error(tmp_path, second_version("2024-07"))
+    assert "effective_from must increase" in load_error(tmp_path, second_version("2025-01"))
+
+
+def test_version_for_picks_the_latest_effective_version(tmp_path: Path) -> None:
+    scorecard = load_scorecard(write(tmp_path, second_version("2025-07")))
+    assert scorecard.version_for(date(2025, 6, 1)).version == "2025.1"
+    assert scorecard.version_for(date(2025, 7, 1)).version == "2025.2"
+    assert scorecard.version_for(date(2026, 3, 1)).version == "2025.2"
+    with pytest.raises(ScorecardConfigError, match="no scorecard version is effective in 2024-12"):
+        scorecard.version_for(date(2024, 12, 1))
+
+
+def test_hash_changes_when_a_weight_changes() -> None:
+    version = load_scorecard(DEFAULT_FILE).version_for(date(2025, 1, 1))
+    data = version.model_dump(mode="json")
+    assert scorecard_hash(ScorecardVersion.model_validate(data)) == scorecard_hash(version)
+    team = data["entity_types"]["team"]["kpis"]
+    team[0]["weight"], team[1]["weight"] = 30, 30  # revenue 35 -> 30, new_customers 25 -> 30
+    changed = ScorecardVersion.model_validate(data)
+    assert len(scorecard_hash(version)) == 64
+    assert scorecard_hash(changed) != scorecard_hash(version)
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ScorecardConfigError, match="file not found") as raised:
+        load_scorecard(tmp_path / "absent.yaml")
+    assert isinstance(raised.value, ConfigError)
+    assert isinstance(raised.value, ValueError)
