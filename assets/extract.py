@@ -88,7 +88,7 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
                 _suite_verdict(wh, table, batches, config.channels, settings.currency),
                 _quarantine_verdict(table, batches, config.quality.max_quarantine_share),
             ]
-            record_verdicts(wh, context.run_id, months[0], months[-1], verdicts)
+            record_verdicts(wh, context.run.run_id, months[0], months[-1], verdicts)
         return MaterializeResult(
             metadata={
                 "rows_landed": sum(b.rows_landed for b in batches),

@@ -51,7 +51,9 @@ def scored_snapshot(
         ) from None
     with warehouse.open() as wh:
         try:
-            published = publish_snapshots(wh, context_months(context), scorecard, context.run_id)
+            published = publish_snapshots(
+                wh, context_months(context), scorecard, context.run.run_id
+            )
         except GateClosedError as error:
             raise Failure(
                 description=str(error), metadata={FAILURE_KIND: GATE_CLOSED}, allow_retries=False

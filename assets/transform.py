@@ -90,7 +90,7 @@ def _build(
         context=context,
         raise_on_error=False,
         # One target folder per run: the run's second dbt build reuses the first one's parse.
-        target_path=run_target_path(context.run_id),
+        target_path=run_target_path(context.run.run_id),
     )
     verdicts = []
     for event in invocation.stream():
@@ -98,7 +98,7 @@ def _build(
             verdicts.append(_verdict(event))
         yield event
     with warehouse.open() as wh:
-        record_verdicts(wh, context.run_id, months[0], months[-1], verdicts)
+        record_verdicts(wh, context.run.run_id, months[0], months[-1], verdicts)
     if not invocation.is_successful():
         failed = [f"{v.asset}: {v.check_name}" for v in verdicts if not v.passed]
         reason = (

@@ -1,0 +1,1 @@
+"""Attribution math that runs in Python on warehouse aggregates."""

@@ -1,0 +1,110 @@
+"""Conversion paths as the warehouse aggregates them, parsed once into flat integer arrays.
+
+The input has one row per distinct path: `path` ("paid_search > email > direct", channels in time
+order), `conversions` and `non_conversions` (journeys with that path that did / did not convert).
+Hundreds of thousands of paths must parse in a fraction of a second, so touches become numpy
+arrays (one entry per touch) rather than a Python tuple per path."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+SEPARATOR = " > "
+CHANNEL = re.compile(r"[a-z][a-z0-9_]*")
+COUNT_COLUMNS = ("conversions", "non_conversions")
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Touches:
+    """Every touch of every path: touch i is channel `channels[code[i]]` of input row `row[i]`.
+
+    `channels` is sorted; rows are non-decreasing and a row's touches keep their time order. The
+    counts are per input row."""
+
+    channels: tuple[str, ...]
+    row: IntArray
+    code: IntArray
+    conversions: IntArray
+    non_conversions: IntArray
+
+    @property
+    def first(self) -> BoolArray:
+        """Whether each touch opens its path."""
+        return np.r_[True, self.row[1:] != self.row[:-1]]
+
+    @property
+    def last(self) -> BoolArray:
+        """Whether each touch closes its path."""
+        return np.r_[self.row[1:] != self.row[:-1], True]
+
+    def collapse_repeats(self) -> Touches:
+        """Drop each touch that repeats the one before it (a > a > b becomes a > b)."""
+        keep = self.first | np.r_[True, self.code[1:] != self.code[:-1]]
+        return replace(self, row=self.row[keep], code=self.code[keep])
+
+    def relabel(self, mapping: dict[str, str]) -> Touches:
+        """Rename channels through `mapping` (several may merge into one)."""
+        channels = tuple(sorted(set(mapping.values())))
+        new_code = np.array([channels.index(mapping[name]) for name in self.channels], np.int64)
+        return replace(self, channels=channels, code=new_code[self.code])
+
+    def channel_sets(self) -> IntArray:
+        """Each row's distinct channels as a bitmask (bit i: `channels[i]`); up to 62 channels."""
+        return np.bitwise_or.reduceat(np.left_shift(1, self.code), np.flatnonzero(self.first))
+
+
+def parse_paths(paths: pd.DataFrame) -> Touches:
+    """Validate a path frame and split its paths into touches.
+
+    Raises ValueError naming the problem: a missing column, a count that is not a whole number
+    >= 0, a path that is empty or not a string, or a channel not matching ^[a-z][a-z0-9_]*$."""
+    missing = [c for c in ("path", *COUNT_COLUMNS) if c not in paths.columns]
+    if missing:
+        raise ValueError(f"path frame lacks column(s) {missing}")
+    conversions, non_conversions = (_counts(paths, column) for column in COUNT_COLUMNS)
+    values = paths["path"].tolist()
+    try:
+        joined = SEPARATOR.join(values)
+    except TypeError:
+        raise ValueError("path must be a string in every row") from None
+    if "" in values:
+        raise ValueError(f"empty path in row {values.index('')}")
+    tokens = joined.split(SEPARATOR) if values else []
+    lengths = np.fromiter((v.count(SEPARATOR) + 1 for v in values), np.int64, len(values))
+    code, channels = pd.factorize(np.array(tokens, dtype=object), sort=True)
+    malformed = [name for name in channels if not CHANNEL.fullmatch(name)]
+    if malformed:
+        raise ValueError(
+            f"malformed channel {malformed[0]!r}: channels match ^[a-z][a-z0-9_]*$ and are "
+            f"joined by {SEPARATOR!r}"
+        )
+    return Touches(
+        channels=tuple(channels),
+        row=np.repeat(np.arange(len(values), dtype=np.int64), lengths),
+        code=code.astype(np.int64),
+        conversions=conversions,
+        non_conversions=non_conversions,
+    )
+
+
+def _counts(paths: pd.DataFrame, column: str) -> IntArray:
+    if not pd.api.types.is_numeric_dtype(paths[column]):
+        raise ValueError(f"{column} must be numeric, got {paths[column].dtype}")
+    # Floats are accepted when whole: SQL sums can arrive as float (DuckDB HUGEINT, NUMERIC).
+    counts = paths[column].to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(counts) | (counts != np.floor(counts)) | (counts < 0)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(
+            f"{column} must be a whole number >= 0, got {paths[column].iloc[row]} "
+            f"for path {paths['path'].iloc[row]!r}"
+        )
+    return counts.astype(np.int64)
