@@ -25,14 +25,16 @@ from pipelines.config import load_pipeline_config
 from pipelines.failures import FAILURE_KIND, GATE_CLOSED
 from pipelines.partitions import context_months, monthly_partitions, run_months
 from pipelines.periods import dbt_vars
-from pipelines.project import dbt_project, export_dbt_env, run_target_path
+from pipelines.project import WEIGHTS_SOURCE, dbt_project, export_dbt_env, run_target_path
 from pipelines.quality.check_results import CheckVerdict, Severity, record_verdicts
 from pipelines.resources import WarehouseResource
 
-PERIOD_MODELS = "config.materialized:incremental"
+# The period group: the incremental marts and whatever reads the data-driven attribution weights
+# (written by a Python asset between the two groups, from a shared model's path aggregate).
+PERIOD_MODELS = f"config.materialized:incremental {WEIGHTS_SOURCE}+"
 # Everything else, minus whatever reads a period model: tests that join a mart to a dim or an
 # intermediate table (relationships, reconciliation) run with the marts' build, after both exist.
-SHARED_EXCLUDE = f"{PERIOD_MODELS}+"
+SHARED_EXCLUDE = f"config.materialized:incremental+ {WEIGHTS_SOURCE}+"
 
 
 class ScorecardTranslator(DagsterDbtTranslator):

@@ -5,10 +5,17 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PIPELINE_CONFIG_FILE = PROJECT_ROOT / "config" / "pipeline.yaml"
@@ -20,7 +27,14 @@ ATTRIBUTION_MODELS = (
     "linear",
     "time_decay",
     "position_based",
+    "w_shaped",
+    "markov",
+    "shapley",
 )
+# Models whose channel weights are learned from the period's paths (in Python, on aggregates).
+DATA_DRIVEN_MODELS = ("markov", "shapley")
+CONVERSION_TYPES = ("order", "lead", "won_deal")
+ConversionType = Literal["order", "lead", "won_deal"]
 
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -36,13 +50,52 @@ class Channel(BaseModel):
     paid: bool
 
 
+class PositionBasedWeights(BaseModel):
+    """Position-based (U-shaped) shares for paths of three or more touches; the middle touches
+    share what first and last leave."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first: float = Field(0.4, ge=0, le=1)
+    last: float = Field(0.4, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _at_most_one(self) -> PositionBasedWeights:
+        if self.first + self.last > 1:
+            raise ValueError(f"first + last is {self.first + self.last:g}, at most 1")
+        return self
+
+
+class WShapedWeights(BaseModel):
+    """W-shaped shares of the first, lead-creation and last touch; the other touches share
+    what the three leave."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first: float = Field(0.3, ge=0, le=1)
+    lead_creation: float = Field(0.3, ge=0, le=1)
+    last: float = Field(0.3, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _at_most_one(self) -> WShapedWeights:
+        total = self.first + self.lead_creation + self.last
+        if total > 1:
+            raise ValueError(f"first + lead_creation + last is {total:g}, at most 1")
+        return self
+
+
 class Attribution(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lookback_days: int = Field(30, ge=1, le=365)
+    lookback_days_by_type: dict[ConversionType, int] = {}
     half_life_days: float = Field(7, gt=0)
     no_touch_channel: str = "direct"
     primary_model: str = "linear"
+    position_based: PositionBasedWeights = PositionBasedWeights()
+    w_shaped: WShapedWeights = WShapedWeights()
+    markov_order: int = Field(1, ge=1, le=3)
+    shapley_max_channels: int = Field(15, ge=2, le=15)
 
     @field_validator("primary_model")
     @classmethod
@@ -50,6 +103,18 @@ class Attribution(BaseModel):
         if value not in ATTRIBUTION_MODELS:
             raise ValueError(f"must be one of {', '.join(ATTRIBUTION_MODELS)}")
         return value
+
+    @field_validator("lookback_days_by_type")
+    @classmethod
+    def _lookback_range(cls, value: dict[str, int]) -> dict[str, int]:
+        for conversion_type, days in value.items():
+            if not 1 <= days <= 365:
+                raise ValueError(f"{conversion_type}: {days} days, expected 1 to 365")
+        return value
+
+    def lookback_days_of(self, conversion_type: str) -> int:
+        """The lookback window of one conversion type (the default where none is set)."""
+        return self.lookback_days_by_type.get(conversion_type, self.lookback_days)
 
 
 class Quality(BaseModel):

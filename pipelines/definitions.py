@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import Definitions, in_process_executor
 from dagster_dbt import DbtCliResource
 
+from assets.attribution import attribution_channel_weights
 from assets.extract import raw_assets
 from assets.scorecard import scored_snapshot
 from assets.transform import dbt_period_models, dbt_shared_models
@@ -16,7 +17,13 @@ from pipelines.schedules import daily_open_period, monthly_close_period
 # In-process: DuckDB allows one writer per file, so steps run one after another in one process,
 # and the dbt manifest is loaded once per run instead of once per step.
 defs = Definitions(
-    assets=[*raw_assets, dbt_shared_models, dbt_period_models, scored_snapshot],
+    assets=[
+        *raw_assets,
+        dbt_shared_models,
+        attribution_channel_weights,
+        dbt_period_models,
+        scored_snapshot,
+    ],
     jobs=[scorecard_job],
     schedules=[daily_open_period, monthly_close_period],
     resources={

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from pipelines.config import PipelineConfig
+from pipelines.config import CONVERSION_TYPES, PipelineConfig
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -44,8 +44,10 @@ def dbt_vars(first: date, last: date, config: PipelineConfig) -> dict[str, objec
         "first_period": f"{config.first_period}-01",
         "period_start": first.isoformat(),
         "period_end": last.isoformat(),
-        "lookback_days": attribution.lookback_days,
+        "lookback_days": {t: attribution.lookback_days_of(t) for t in CONVERSION_TYPES},
         "half_life_days": attribution.half_life_days,
+        "position_based": attribution.position_based.model_dump(),
+        "w_shaped": attribution.w_shaped.model_dump(),
         "no_touch_channel": attribution.no_touch_channel,
         "primary_model": attribution.primary_model,
         "channels": [

@@ -14,6 +14,8 @@ from pipelines.config import PROJECT_ROOT
 from pipelines.settings import get_settings
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# Written by Python between two dbt steps: dbt builds what reads it only after it is written.
+WEIGHTS_SOURCE = "source:attribution.channel_weights"
 
 
 def export_dbt_env() -> None:

@@ -18,9 +18,11 @@ import pandas as pd
 import psycopg2
 import pytest
 
+from pipelines.attribution.weights import refresh_channel_weights
 from pipelines.config import PROJECT_ROOT, load_pipeline_config
 from pipelines.extract.contract import BATCH_COLUMNS, load_contract, raw_table_ddl
 from pipelines.periods import dbt_vars
+from pipelines.project import WEIGHTS_SOURCE
 from pipelines.settings import Settings, Target
 from pipelines.warehouse import connect
 
@@ -93,8 +95,15 @@ class ScratchWarehouse:
         return result.stdout
 
     def build(self, first: date, last: date) -> str:
-        """`dbt build` (models and tests) over the months first..last."""
-        return self.dbt("build", first=first, last=last)
+        """`dbt build` (models and tests) over the months first..last, in the pipeline's two
+        steps with the data-driven attribution weights learned in between."""
+        output = self.dbt("build", "--exclude", f"{WEIGHTS_SOURCE}+", first=first, last=last)
+        self.learn_attribution_weights(first, last)
+        return output + self.dbt("build", "--select", f"{WEIGHTS_SOURCE}+", first=first, last=last)
+
+    def learn_attribution_weights(self, first: date, last: date) -> None:
+        with connect(self.settings) as warehouse:
+            refresh_channel_weights(warehouse, first, last, load_pipeline_config().attribution)
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         with connect(self.settings) as warehouse:

@@ -1,7 +1,9 @@
 """Attribution marts on a tiny hand-made dataset, every expected credit computed by hand.
 
-One `dbt build` over January..February 2025 per warehouse (DuckDB; PostgreSQL when reachable).
-Config: lookback 30 days, half-life 7 days, no-touch channel `direct`, primary model linear."""
+One `dbt build` over January..February 2025 per warehouse (DuckDB; PostgreSQL when reachable),
+with the data-driven weights learned in between as the pipeline does. Config
+(config/pipeline.yaml): lookback 30 days (won deals 60), half-life 7 days, position-based
+0.4/0.2/0.4, W-shaped 0.3/0.3/0.3 + 0.1, Markov order 1, no-touch channel `direct`."""
 
 from __future__ import annotations
 
@@ -25,7 +27,17 @@ from tests.dbt_fixtures import (
 
 JANUARY = date(2025, 1, 1)
 FEBRUARY = date(2025, 2, 1)
-MODELS = ("first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based")
+MODELS = (
+    "first_touch",
+    "last_touch",
+    "last_non_direct",
+    "linear",
+    "time_decay",
+    "position_based",
+    "w_shaped",
+    "markov",
+    "shapley",
+)
 
 RAW_ROWS = {
     "customers": [customer_row(c) for c in ("c1", "c2", "c3", "c4", "c5")],
@@ -69,6 +81,11 @@ RAW_ROWS = {
         touch_row("t9", "v5", "2025-02-19 12:00", "direct", customer_id="c5"),
         # lead l1 (visitor v6, no customer)
         touch_row("t7", "v6", "2025-01-27 10:00", "organic_search"),
+        # lead l2 (visitor v8, no customer): created 02-05 (after t11), MQL 02-06, won 02-25
+        touch_row("t10", "v8", "2025-02-01 10:00", "paid_search", "cmp_search"),
+        touch_row("t11", "v8", "2025-02-04 10:00", "email", "cmp_news"),
+        touch_row("t12", "v8", "2025-02-10 10:00", "organic_search"),
+        touch_row("t13", "v8", "2025-02-20 10:00", "direct"),
     ],
     "leads": [
         # landed open in January, then won in February: the February row wins
@@ -84,6 +101,17 @@ RAW_ROWS = {
             status="won",
             closed_at="2025-02-20 10:00",
             deal_value=1000,
+            _period=FEBRUARY,
+        ),
+        lead_row(
+            "l2",
+            "2025-02-05 10:00",
+            "paid_search",
+            visitor_id="v8",
+            mql_at="2025-02-06 10:00",
+            status="won",
+            closed_at="2025-02-25 10:00",
+            deal_value=500,
             _period=FEBRUARY,
         ),
     ],
@@ -143,8 +171,92 @@ def test_three_touch_path_under_every_model(warehouse):
             ("position_based", "t1"): 0.4,
             ("position_based", "t2"): 0.2,
             ("position_based", "t3"): 0.4,
+            # an order has no lead-creation touch: W-shaped falls back to position-based
+            ("w_shaped", "t1"): 0.4,
+            ("w_shaped", "t2"): 0.2,
+            ("w_shaped", "t3"): 0.4,
+            # January orders: converting paths 'paid_search > email > direct' (o1) and
+            # 'paid_social' (o2), v6's 'organic_search' without order. P(conversion) = 2/3;
+            # without any one of o1's channels 1/3: removal effect 1/2 each, so the three share
+            # o1's credit equally; Shapley: phi = r(T) / |T| = 1/3 each, equal again
+            ("markov", "t1"): 1 / 3,
+            ("markov", "t2"): 1 / 3,
+            ("markov", "t3"): 1 / 3,
+            ("shapley", "t1"): 1 / 3,
+            ("shapley", "t2"): 1 / 3,
+            ("shapley", "t3"): 1 / 3,
         },
     )
+
+
+def test_w_shaped_credits_first_lead_creation_and_last_touch(warehouse):
+    # won_deal:l2 (closed 02-25; lookback 60 days): t10 paid_search, t11 email, t12 organic,
+    # t13 direct. The lead was created 02-05: its lead-creation touch is t11 (last before).
+    # 0.3 first + 0.3 lead creation + 0.3 last; the 0.1 left goes to t12, the only other touch.
+    won = credits(warehouse, "won_deal:l2")
+    assert {k: v for k, v in won.items() if k[0] == "w_shaped"} == pytest.approx(
+        {("w_shaped", "t10"): 0.3, ("w_shaped", "t11"): 0.3, ("w_shaped", "t12"): 0.1,
+         ("w_shaped", "t13"): 0.3}
+    )  # fmt: skip
+    # lead:l2 (MQL 02-06, two touches t10, t11): 50/50 like position-based
+    lead = credits(warehouse, "lead:l2")
+    assert lead[("w_shaped", "t10")] == pytest.approx(0.5)
+    assert lead[("w_shaped", "t11")] == pytest.approx(0.5)
+
+
+def test_markov_weights_and_credit_on_a_hand_computed_chain(warehouse):
+    # February orders. Converting paths: 'display > paid_search' (o3), 'direct' (o4 without
+    # touch, o6 'direct > direct' collapsed). Not converting: visitor v8's February journey
+    # 'paid_search > email > organic_search > direct' (no order).
+    # Transitions: start -> display 1/4, direct 1/2, paid_search 1/4; display -> paid_search 1;
+    # paid_search -> conversion 1/2, email 1/2; email -> organic 1; organic -> direct 1;
+    # direct -> conversion 2/3, null 1/3.
+    # P(conversion): direct 2/3, organic 2/3, email 2/3, paid_search 1/2 + 1/2 x 2/3 = 5/6,
+    # display 5/6; start 1/4 x 5/6 + 1/2 x 2/3 + 1/4 x 5/6 = 3/4.
+    # Without display: 1/2 x 2/3 + 1/4 x 5/6 = 13/24 -> removal effect 1 - (13/24) / (3/4) = 5/18
+    # Without paid_search: 1/2 x 2/3 = 1/3 -> 1 - (1/3) / (3/4) = 5/9 = 10/18
+    # Without email (or organic): paid_search 1/2, display 1/2 -> 1/8 + 1/3 + 1/8 = 7/12
+    #   -> 1 - (7/12) / (3/4) = 2/9 = 4/18 each
+    # Without direct: paid_search 1/2, display 1/2 -> 1/8 + 1/8 = 1/4 -> 1 - 1/3 = 12/18
+    # Sum 35/18: weights display 5/35, paid_search 10/35, email 4/35, organic 4/35, direct 12/35
+    rows = warehouse.query(
+        "select channel, measure, model_value, weight, credited_conversions "
+        "from marts.fct_attribution_model_weights "
+        "where period = ? and conversion_type = 'order' and model = 'markov'",
+        [FEBRUARY],
+    ).set_index("channel")
+    expected_effects = {"display": 5 / 18, "paid_search": 10 / 18, "email": 4 / 18,
+                        "organic_search": 4 / 18, "direct": 12 / 18}  # fmt: skip
+    assert set(rows["measure"]) == {"removal_effect"}
+    for channel, effect in expected_effects.items():
+        assert rows.loc[channel, "model_value"] == pytest.approx(effect), channel
+        assert rows.loc[channel, "weight"] == pytest.approx(effect / (35 / 18)), channel
+        # three February orders
+        assert rows.loc[channel, "credited_conversions"] == pytest.approx(3 * effect / (35 / 18))
+    # o3 ('display > paid_search'): display 5/35 and paid_search 10/35 -> 1/3 and 2/3
+    o3 = credits(warehouse, "order:o3")
+    assert o3[("markov", "t5")] == pytest.approx(1 / 3)
+    assert o3[("markov", "t6")] == pytest.approx(2 / 3)
+
+
+def test_shapley_values_on_a_hand_computed_game(warehouse):
+    # February orders' channel sets and conversion rates: {display, paid_search} 1/1,
+    # {direct} 2/2, {paid_search, email, organic_search, direct} 0/1. A coalition is worth the
+    # rates of the observed sets it contains, so phi_c = sum over sets T holding c of r(T) / |T|:
+    # display 1/2, paid_search 1/2 + 0/4, direct 1 + 0/4, email 0, organic_search 0.
+    rows = warehouse.query(
+        "select channel, model_value, weight from marts.fct_attribution_model_weights "
+        "where period = ? and conversion_type = 'order' and model = 'shapley'",
+        [FEBRUARY],
+    ).set_index("channel")
+    expected = {"display": 0.5, "paid_search": 0.5, "direct": 1.0, "email": 0.0,
+                "organic_search": 0.0}  # fmt: skip
+    for channel, value in expected.items():
+        assert rows.loc[channel, "model_value"] == pytest.approx(value, abs=1e-12), channel
+        assert rows.loc[channel, "weight"] == pytest.approx(value / 2, abs=1e-12), channel
+    o3 = credits(warehouse, "order:o3")
+    assert o3[("shapley", "t5")] == pytest.approx(0.5)
+    assert o3[("shapley", "t6")] == pytest.approx(0.5)
 
 
 def test_path_excludes_touches_at_or_after_the_conversion_and_outside_the_lookback(warehouse):
@@ -179,6 +291,13 @@ def test_two_touch_path_under_every_model(warehouse):
             ("time_decay", "t6"): 2 / 3,
             ("position_based", "t5"): 0.5,
             ("position_based", "t6"): 0.5,
+            ("w_shaped", "t5"): 0.5,
+            ("w_shaped", "t6"): 0.5,
+            # weights from the hand-computed February chain and game below
+            ("markov", "t5"): 1 / 3,
+            ("markov", "t6"): 2 / 3,
+            ("shapley", "t5"): 0.5,
+            ("shapley", "t6"): 0.5,
         },
     )
 
@@ -209,6 +328,13 @@ def test_all_direct_path_gives_last_non_direct_to_the_last_touch(warehouse):
             ("time_decay", "t9"): newer / (older + newer),
             ("position_based", "t8"): 0.5,
             ("position_based", "t9"): 0.5,
+            ("w_shaped", "t8"): 0.5,
+            ("w_shaped", "t9"): 0.5,
+            # one channel: its weight is split evenly over its two touches
+            ("markov", "t8"): 0.5,
+            ("markov", "t9"): 0.5,
+            ("shapley", "t8"): 0.5,
+            ("shapley", "t9"): 0.5,
         },
     )
 
@@ -234,20 +360,21 @@ def test_credit_sums_to_one_per_conversion_and_model(warehouse):
         "select conversion_id, model, sum(credit) as total, count(*) as touches "
         "from marts.fct_attribution group by conversion_id, model"
     )
-    # o1, o2, o3, o4, o6, lead:l1, won_deal:l1 (o5 is cancelled), each under every model
-    assert len(sums) == 7 * len(MODELS)
+    # o1, o2, o3, o4, o6, lead:l1, won_deal:l1, lead:l2, won_deal:l2 (o5 is cancelled), each
+    # under every model
+    assert len(sums) == 9 * len(MODELS)
     assert sums["total"].tolist() == pytest.approx([1] * len(sums), abs=1e-12)
 
 
 def test_credited_revenue_equals_conversion_value_per_period_and_model(warehouse):
     # January: o1 net 90 + o2 net 45 + lead 0 = 135
-    # February: o3 60 + o4 30 + o6 20 + won deal 1000 = 1110
+    # February: o3 60 + o4 30 + o6 20 + won deals 1000 + 500 + lead 0 = 1610
     revenue = warehouse.query(
         "select period, model, sum(credited_revenue) as revenue from marts.fct_attribution "
         "group by period, model"
     )
     for row in revenue.itertuples():
-        expected = 135 if pd.Timestamp(row.period).date() == JANUARY else 1110
+        expected = 135 if pd.Timestamp(row.period).date() == JANUARY else 1610
         assert row.revenue == pytest.approx(expected), (row.period, row.model)
     assert len(revenue) == 2 * len(MODELS)
     o1 = warehouse.query(
@@ -288,8 +415,10 @@ def test_channel_performance_joins_spend_by_month_and_keeps_uncredited_campaigns
     assert (direct.spend, direct.roas) == (0, None)
     # organic_search: the lead in January, the won deal in February
     assert rows.loc[(JANUARY, "organic_search", "(none)", "linear")].credited_leads == 1
+    # ... and in February l1's won deal (1000) plus 1/4 of l2's (t12 is one of 4 touches: 125)
     won = rows.loc[(FEBRUARY, "organic_search", "(none)", "linear")]
-    assert (won.credited_won_deals, won.credited_deal_value) == (1, 1000)
+    assert won.credited_won_deals == pytest.approx(1.25)
+    assert won.credited_deal_value == pytest.approx(1125)
 
 
 def marts_state(warehouse: ScratchWarehouse) -> dict[str, pd.DataFrame]:

@@ -40,5 +40,11 @@ def test_dbt_vars_carry_the_range_and_the_attribution_settings():
     variables = dbt_vars(date(2025, 1, 1), date(2025, 3, 1), config)
     assert variables["period_start"] == "2025-01-01"
     assert variables["period_end"] == "2025-03-01"
-    assert variables["lookback_days"] == config.attribution.lookback_days
+    assert variables["lookback_days"] == {
+        "order": config.attribution.lookback_days_of("order"),
+        "lead": config.attribution.lookback_days_of("lead"),
+        "won_deal": config.attribution.lookback_days_of("won_deal"),
+    }
+    assert variables["position_based"] == {"first": 0.4, "last": 0.4}
+    assert variables["w_shaped"] == {"first": 0.3, "lead_creation": 0.3, "last": 0.3}
     assert {"channel": "paid_search", "is_paid": True} in variables["channels"]

@@ -1,8 +1,56 @@
 {#- The attribution models, computed side by side (names as stored in fct_attribution.model).
     Keep in step with pipelines/config.py: ATTRIBUTION_MODELS. -#}
 {% macro attribution_models() %}
-    {{ return(['first_touch', 'last_touch', 'last_non_direct', 'linear', 'time_decay', 'position_based']) }}
+    {{ return(rule_based_models() + data_driven_models()) }}
 {% endmacro %}
+
+{#- Computed per touch in SQL. -#}
+{% macro rule_based_models() %}
+    {{ return(['first_touch', 'last_touch', 'last_non_direct', 'linear', 'time_decay', 'position_based', 'w_shaped']) }}
+{% endmacro %}
+
+{#- Channel weights learned in Python from the period's paths (pipelines/attribution), joined
+    back to the touches in SQL. -#}
+{% macro data_driven_models() %}
+    {{ return(['markov', 'shapley']) }}
+{% endmacro %}
+
+{#- var lookback_days ({conversion type: days}), checked: a CASE giving the lookback of the
+    conversion type in `conversion_type`. -#}
+{% macro lookback_days_of(conversion_type) -%}
+    case {{ conversion_type }}
+    {%- for type, days in _lookback_days().items() %}
+        when '{{ type }}' then {{ days }}
+    {%- endfor %}
+    end
+{%- endmacro %}
+
+{% macro max_lookback_days() %}
+    {{ return(_lookback_days().values() | max) }}
+{% endmacro %}
+
+{% macro _lookback_days() %}
+    {%- set days = var('lookback_days') -%}
+    {%- set expected = ['order', 'lead', 'won_deal'] -%}
+    {%- if days is not mapping or days.keys() | sort != expected | sort -%}
+        {{ exceptions.raise_compiler_error("var lookback_days must map each of " ~ expected | join(', ') ~ " to a number of days, got " ~ days) }}
+    {%- endif -%}
+    {%- for type in expected -%}
+        {%- if days[type] is not number or days[type] < 1 -%}
+            {{ exceptions.raise_compiler_error("var lookback_days." ~ type ~ " must be a positive number of days, got " ~ days[type]) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(days) }}
+{% endmacro %}
+
+{#- var `model`.`part` (a share of the credit, 0..1), checked: it becomes a SQL literal. -#}
+{% macro attribution_share(model, part) -%}
+    {%- set value = var(model)[part] -%}
+    {%- if value is not number or value < 0 or value > 1 -%}
+        {{ exceptions.raise_compiler_error("var " ~ model ~ "." ~ part ~ " must be a share between 0 and 1, got " ~ value) }}
+    {%- endif -%}
+    cast({{ value }} as double precision)
+{%- endmacro %}
 
 {#- One row per attribution model: column `model`. -#}
 {% macro attribution_model_rows() -%}

@@ -57,17 +57,18 @@
     cast({{ dbt.date_trunc('month', expression) }} as date)
 {%- endmacro %}
 
-{#- The earliest touch any conversion of the range can use: reading touches from here on keeps
-    the cost of a run proportional to its range. -#}
+{#- The earliest touch any conversion of the range can use (the longest lookback before the
+    range): reading touches from here on keeps the cost of a run proportional to its range. -#}
 {% macro touch_window_start() -%}
-    {%- set start = _month_var('period_start') - modules.datetime.timedelta(days=var('lookback_days') | int) -%}
+    {%- set start = _month_var('period_start') - modules.datetime.timedelta(days=max_lookback_days()) -%}
     cast('{{ start }}' as date)
 {%- endmacro %}
 
-{#- A touch counts for a conversion when it happened before it, within the lookback window. -#}
-{% macro in_lookback_window(occurred_at, converted_at) -%}
+{#- A touch counts for a conversion when it happened before it, within the conversion type's
+    lookback window (`lookback_days`: a column or an expression). -#}
+{% macro in_lookback_window(occurred_at, converted_at, lookback_days) -%}
     {{ occurred_at }} < {{ converted_at }}
-    and {{ occurred_at }} >= {{ dbt.dateadd('day', -(var('lookback_days') | int), converted_at) }}
+    and {{ occurred_at }} >= {{ dbt.dateadd('day', '-1 * ' ~ lookback_days, converted_at) }}
 {%- endmacro %}
 
 {#- 'YYYY-MM' or 'YYYY-Qn' (targets, manual inputs) -> the first day of that month or quarter. -#}

@@ -13,11 +13,12 @@ instance one that only ends non-converting paths) therefore gets exactly 0, not 
 channel that precedes converting states can earn credit even if none of its own paths converted:
 that is the Markov model, which credits routes through the chain, not observed journeys.
 
-The system is dense: order 3 over many channels means many states, so prefer order 1 or 2 there."""
+The system is dense and solved once per channel, so the number of states is capped (MAX_STATES):
+order 3 over many channels exceeds it; use a lower order there."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +27,7 @@ import pandas as pd
 from pipelines.attribution.paths import BoolArray, Touches, parse_paths
 
 ORDERS = (1, 2, 3)
+MAX_STATES = 3000  # a dense 3000 x 3000 solve takes about a second, and there is one per channel
 COLUMNS = ["channel", "removal_effect", "weight", "credited_conversions"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -68,8 +70,8 @@ class _Chain:
         """Count every path's transitions, weighted by its journeys, and normalise per state."""
         journeys = touches.conversions + touches.non_conversions
         kept = journeys[touches.row] > 0  # paths without journeys add no transitions
-        row, code = touches.row[kept], touches.code[kept]
-        first, last = np.r_[True, row[1:] != row[:-1]], np.r_[row[1:] != row[:-1], True]
+        touches = replace(touches, row=touches.row[kept], code=touches.code[kept])
+        row, code, first, last = touches.row, touches.code, touches.first, touches.last
         index = np.arange(len(row))
         position = index - np.maximum.accumulate(np.where(first, index, 0))
         # A history is the base-(channels + 1) number whose digit `lag` is the channel `lag`
@@ -80,6 +82,11 @@ class _Chain:
             history += np.where(position >= lag, np.roll(code + 1, lag), 0) * base**lag
         state, histories = pd.factorize(history)
         n = len(histories)
+        if n > MAX_STATES:
+            raise ValueError(
+                f"a Markov chain of order {order} has {n} states here, more than {MAX_STATES}: "
+                "use a lower order"
+            )
         digits = histories[:, None] // base ** np.arange(order) % base
         holds = (digits[:, :, None] == np.arange(1, base)).any(axis=1)
 
@@ -109,7 +116,7 @@ class _Chain:
         return reached
 
     def conversion_probability(self, states: BoolArray) -> float:
-        """P(conversion from start) when every state outside `states` converts with probability 0."""
+        """P(conversion from start) when the states outside `states` never convert."""
         kept = np.flatnonzero(states)
         moves = self.moves[np.ix_(kept, kept)]
         converts = np.linalg.solve(np.eye(len(kept)) - moves, self.conversion[kept])

@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 SEPARATOR = " > "
+ROW_START = "\n"  # cannot occur in a valid path
 CHANNEL = re.compile(r"[a-z][a-z0-9_]*")
 COUNT_COLUMNS = ("conversions", "non_conversions")
 
@@ -38,16 +39,16 @@ class Touches:
     @property
     def first(self) -> BoolArray:
         """Whether each touch opens its path."""
-        return np.r_[True, self.row[1:] != self.row[:-1]]
+        return np.diff(self.row, prepend=-1) != 0
 
     @property
     def last(self) -> BoolArray:
         """Whether each touch closes its path."""
-        return np.r_[self.row[1:] != self.row[:-1], True]
+        return np.diff(self.row, append=self.row[-1:] + 1) != 0
 
     def collapse_repeats(self) -> Touches:
         """Drop each touch that repeats the one before it (a > a > b becomes a > b)."""
-        keep = self.first | np.r_[True, self.code[1:] != self.code[:-1]]
+        keep = self.first | (np.diff(self.code, prepend=-1) != 0)
         return replace(self, row=self.row[keep], code=self.code[keep])
 
     def relabel(self, mapping: dict[str, str]) -> Touches:
@@ -71,25 +72,33 @@ def parse_paths(paths: pd.DataFrame) -> Touches:
         raise ValueError(f"path frame lacks column(s) {missing}")
     conversions, non_conversions = (_counts(paths, column) for column in COUNT_COLUMNS)
     values = paths["path"].tolist()
-    try:
-        joined = SEPARATOR.join(values)
-    except TypeError:
-        raise ValueError("path must be a string in every row") from None
     if "" in values:
         raise ValueError(f"empty path in row {values.index('')}")
+    # One split for the whole frame: each path's first token carries a ROW_START prefix, so row
+    # boundaries come from the few distinct tokens instead of a Python loop over the rows.
+    try:
+        joined = ROW_START + (SEPARATOR + ROW_START).join(values)
+    except TypeError:
+        raise ValueError("path must be a string in every row") from None
     tokens = joined.split(SEPARATOR) if values else []
-    lengths = np.fromiter((v.count(SEPARATOR) + 1 for v in values), np.int64, len(values))
-    code, channels = pd.factorize(np.array(tokens, dtype=object), sort=True)
+    token_code, distinct = pd.factorize(np.array(tokens, dtype=object))
+    opens = np.array([token.startswith(ROW_START) for token in distinct], dtype=bool)
+    names = [token.removeprefix(ROW_START) for token in distinct]
+    channels = sorted(set(names))
     malformed = [name for name in channels if not CHANNEL.fullmatch(name)]
     if malformed:
         raise ValueError(
             f"malformed channel {malformed[0]!r}: channels match ^[a-z][a-z0-9_]*$ and are "
             f"joined by {SEPARATOR!r}"
         )
+    first = opens[token_code]
+    if first.sum() != len(values):
+        raise ValueError("malformed path: a line break inside a path")
+    channel_code = np.array([channels.index(name) for name in names], dtype=np.int64)
     return Touches(
         channels=tuple(channels),
-        row=np.repeat(np.arange(len(values), dtype=np.int64), lengths),
-        code=code.astype(np.int64),
+        row=np.cumsum(first, dtype=np.int64) - 1,
+        code=channel_code[token_code],
         conversions=conversions,
         non_conversions=non_conversions,
     )

@@ -1,13 +1,18 @@
 """Shapley-value attribution: channels are players and a path's distinct channels its coalition.
 
-The worth v(S) of a coalition is the conversion rate of the journeys whose channel set is exactly
-S, and 0 for a coalition no journey had (and for the empty one). Shapley values are computed
-exactly over all 2^n coalitions as bitmasks, so the channel count is capped: beyond
-`max_channels`, the channels with the fewest conversions fold into one `other_channel` player.
+r(T) is the conversion rate of the journeys whose channel set is exactly T (converting and
+non-converting journeys; 0 where no journey had T). A coalition S is worth what the channel sets
+it covers convert: v(S) = sum of r(T) over T subset of S. Taking r(S) alone as v(S) would make
+every coalition no journey had worth 0, the grand coalition included (almost no journey touches
+every channel), so the values would sum to about 0 and cancel out. Shapley values are computed
+with the standard weights |S|! (n - |S| - 1)! / n! exactly over all 2^n coalitions as bitmasks,
+so the channel count is capped: beyond `max_channels`, the channels with the fewest conversions
+fold into one `other_channel` player.
 
-A Shapley value can be negative: a channel whose coalitions convert worse than the same ones
-without it. `shapley_value` keeps that raw value; `weight` clips at 0 first (max(phi, 0) over the
-sum of those), so a channel never receives negative credit and the weights still sum to 1."""
+Negative values: with this v, phi_c = sum over T holding c of r(T) / |T| >= 0, so a channel never
+earns negative credit; a channel whose sets convert badly earns little. `weight` still clips at 0
+(max(phi, 0) over the sum of those) so that rounding cannot produce a negative share, and the
+weights sum to 1."""
 
 from __future__ import annotations
 
@@ -38,8 +43,8 @@ def shapley_channel_weights(
     journeys = np.bincount(
         coalition, weights=touches.conversions + touches.non_conversions, minlength=size
     )
-    worth = np.divide(converted, journeys, out=np.zeros(size), where=journeys > 0)
-    values = _shapley_values(worth, len(touches.channels))
+    rate = np.divide(converted, journeys, out=np.zeros(size), where=journeys > 0)
+    values = _shapley_values(_covered_sum(rate, len(touches.channels)), len(touches.channels))
     positive = np.maximum(values, 0.0)
     weights = positive / positive.sum() if positive.sum() > 0 else positive
     return pd.DataFrame(
@@ -83,6 +88,18 @@ def _fold(touches: Touches, max_channels: int, other_channel: str) -> dict[str, 
     )
     kept = {channels[code] for code in ranked[: max_channels - 1]}
     return {name: name if name in kept else other_channel for name in channels}
+
+
+def _covered_sum(rate: FloatArray, players: int) -> FloatArray:
+    """v(S) = sum of rate(T) over every T subset of S, for all S at once (a subset-sum
+    transform: n passes, each adding the coalitions without one player to those with it)."""
+    worth = rate.copy()
+    coalitions = np.arange(1 << players)
+    for player in range(players):
+        bit = 1 << player
+        with_player = coalitions[(coalitions & bit) != 0]
+        worth[with_player] += worth[with_player ^ bit]
+    return worth
 
 
 def _shapley_values(worth: FloatArray, players: int) -> FloatArray:

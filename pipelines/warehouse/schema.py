@@ -38,6 +38,23 @@ QUALITY_DDL = (
     )""",
 )
 
+# Written between two dbt steps by the data-driven attribution models (pipelines/attribution);
+# dbt reads it as source attribution.channel_weights.
+ATTRIBUTION_DDL = (
+    """
+    create table if not exists intermediate.attribution_channel_weights (
+        period date not null,
+        conversion_type varchar not null,
+        model varchar not null,
+        channel varchar not null,
+        model_channel varchar not null,
+        model_value double precision,
+        weight double precision not null,
+        credited_conversions double precision,
+        computed_at timestamp
+    )""",
+)
+
 SCORECARD_DDL = (
     """
     create table if not exists scorecard.snapshots (
@@ -130,5 +147,5 @@ def ensure_layout(warehouse: Warehouse) -> None:
             warehouse.execute(f"create schema if not exists {schema}")
         for table in load_contract().tables.values():
             warehouse.execute(raw_table_ddl(table))
-        for ddl in (*QUALITY_DDL, *SCORECARD_DDL):
+        for ddl in (*QUALITY_DDL, *ATTRIBUTION_DDL, *SCORECARD_DDL):
             warehouse.execute(ddl)

@@ -1,5 +1,5 @@
 -- Every conversion's path: the touches of its identity (its customer, a visitor mapped to that
--- customer, or its own visitor) before it and within the lookback window, in time order. A
+-- customer, or its own visitor) before it and within its type's lookback window, in time order. A
 -- conversion without any touch gets one synthetic touch on the no-touch channel, so that credit
 -- always adds up.
 
@@ -53,7 +53,7 @@ matched_touches as (
     from conversions
     inner join identified_touches
         on conversions.customer_id = identified_touches.customer_id
-    where {{ in_lookback_window('identified_touches.occurred_at', 'conversions.converted_at') }}
+    where {{ in_lookback_window('identified_touches.occurred_at', 'conversions.converted_at', 'conversions.lookback_days') }}
 
     union
 
@@ -66,7 +66,7 @@ matched_touches as (
     from conversions
     inner join identified_touches
         on conversions.visitor_id = identified_touches.visitor_id
-    where {{ in_lookback_window('identified_touches.occurred_at', 'conversions.converted_at') }}
+    where {{ in_lookback_window('identified_touches.occurred_at', 'conversions.converted_at', 'conversions.lookback_days') }}
 
 ),
 
@@ -123,6 +123,8 @@ final as (
         conversions.converted_at,
         conversions.conversion_value,
         conversions.is_new_customer,
+        conversions.lead_created_at,
+        conversions.lookback_days,
         paths.touchpoint_id,
         paths.occurred_at,
         paths.channel,

@@ -1,5 +1,6 @@
 -- The conversions of the run's range, one row each: orders (valued at net revenue), leads
--- reaching MQL (value 0) and won deals (deal value), with the identity their paths are built from.
+-- reaching MQL (value 0) and won deals (deal value), with the identity their paths are built from,
+-- the lookback window of their type and, for won deals, when the lead was created (W-shaped).
 
 with
 
@@ -25,7 +26,8 @@ order_conversions as (
         net_revenue as conversion_value,
         is_first_order as is_new_customer,
         customer_id,
-        cast(null as varchar) as visitor_id
+        cast(null as varchar) as visitor_id,
+        cast(null as timestamp) as lead_created_at
     from orders
 
 ),
@@ -39,7 +41,8 @@ lead_conversions as (
         0 as conversion_value,
         false as is_new_customer,
         customer_id,
-        visitor_id
+        visitor_id,
+        cast(null as timestamp) as lead_created_at
     from leads
     where {{ in_period_range('mql_at') }}
 
@@ -54,7 +57,8 @@ won_deal_conversions as (
         coalesce(deal_value, 0) as conversion_value,
         false as is_new_customer,
         customer_id,
-        visitor_id
+        visitor_id,
+        created_at as lead_created_at
     from leads
     where status = 'won'
         and {{ in_period_range('closed_at') }}
@@ -81,7 +85,9 @@ final as (
         cast(conversion_value as {{ dbt.type_numeric() }}) as conversion_value,
         is_new_customer,
         customer_id,
-        visitor_id
+        visitor_id,
+        lead_created_at,
+        {{ lookback_days_of('conversion_type') }} as lookback_days
     from unioned
 
 )

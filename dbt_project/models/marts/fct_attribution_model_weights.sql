@@ -1,0 +1,41 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_period_range() }}",
+    )
+}}
+
+-- The data-driven models' channel-level results per month and conversion type: Markov removal
+-- effects and Shapley values, each channel's weight and credited conversions. Rebuilds exactly
+-- the months of the run's range.
+
+with
+
+channel_weights as (
+
+    select * from {{ source('attribution', 'channel_weights') }}
+    where {{ in_period_range('period') }}
+
+),
+
+final as (
+
+    select distinct
+        period,
+        conversion_type,
+        model,
+        model_channel as channel,
+        case
+            when model = 'markov' then 'removal_effect'
+            else 'shapley_value'
+        end as measure,
+        model_value,
+        weight,
+        credited_conversions
+    from channel_weights
+
+)
+
+select * from final
