@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -not -path '*/target/*' 2>/dev/null)
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install manifest demo test lint dagster lock clean
+.PHONY: install manifest demo test lint dagster bench-attribution lock clean
 
 install: $(VENV)/.installed
 
@@ -37,6 +37,9 @@ lint: install
 dagster: install manifest
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dagster dev -w workspace.yaml
+
+bench-attribution: install manifest
+	$(BIN)/python -m benchmarks.attribution
 
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

@@ -315,7 +315,13 @@ REP_R2 = {
 # Spend 200 + 50 (the February row is not March's); budget 160 (cmp_a) + 40 (channel-wide).
 # Per model, credited revenue of o1 to t1 (paid_search) + 200 for o2..o4 (one-touch paths):
 # first_touch 150, last_touch 0, last_non_direct 0 (email is not direct), linear 75,
-# time_decay 150 x 1/3 = 50, position_based 75.
+# time_decay 150 x 1/3 = 50, position_based 75, w_shaped 75 (orders fall back to position_based).
+# Data-driven, March order paths: 'paid_search > email' (o1), 'paid_search' x 3, 'direct' (o5),
+# 'display' (o6), all converting. Markov: start -> paid_search 4/6, direct 1/6, display 1/6;
+# paid_search -> email 1/4, conversion 3/4; P = 1. Removal effects: paid_search 1 - 2/6 = 2/3,
+# email (4/6 x 1/4 lost) 1/6, direct 1/6, display 1/6: o1 gives paid_search (2/3) / (2/3 + 1/6)
+# = 4/5 of 150 = 120. Shapley: r({paid_search, email}) = 1, r({paid_search}) = 1: phi
+# paid_search 1 + 1/2, email 1/2: o1 gives paid_search 3/4 of 150 = 112.5.
 # Leads by origin: created l1, l2, l4; MQL l1 (SQL), l2; closed l1 won, l2 lost, l6 lost.
 CHANNEL_PAID_SEARCH = {
     "revenue": (275, 275, None),
@@ -331,6 +337,9 @@ CHANNEL_PAID_SEARCH = {
     "roas_linear": (1.1, 275, 250),
     "roas_time_decay": (1.0, 250, 250),
     "roas_position_based": (1.1, 275, 250),
+    "roas_w_shaped": (1.1, 275, 250),
+    "roas_markov": (320 / 250, 320, 250),
+    "roas_shapley": (312.5 / 250, 312.5, 250),
     "cac": (125, 250, 2),
     "new_customers": (2, 2, None),
     "leads": (3, 3, None),
@@ -341,7 +350,8 @@ CHANNEL_PAID_SEARCH = {
 
 # cmp_a: o1's t1 (linear 75 of 150) and o2's t3 (100): revenue 175, orders 1.5, new: o2.
 # Per model, o1's credit to t1 + 100: first 150, last 0, last_non_direct 0, linear 75,
-# time_decay 50, position_based 75. Spend 100 + 100, budget 160.
+# time_decay 50, position_based 75, w_shaped 75, markov 120, shapley 112.5. Spend 100 + 100,
+# budget 160.
 # Leads: created l1, l2; MQL l1 (SQL), l2; closed l1 won, l2 lost, l6 lost.
 CAMPAIGN_CMP_A = {
     "revenue": (175, 175, None),
@@ -357,6 +367,9 @@ CAMPAIGN_CMP_A = {
     "roas_linear": (0.875, 175, 200),
     "roas_time_decay": (0.75, 150, 200),
     "roas_position_based": (0.875, 175, 200),
+    "roas_w_shaped": (0.875, 175, 200),
+    "roas_markov": (1.1, 220, 200),
+    "roas_shapley": (212.5 / 200, 212.5, 200),
     "cac": (200, 200, 1),
     "new_customers": (1, 1, None),
     "leads": (2, 2, None),

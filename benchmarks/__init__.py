@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that measure, run by make targets (not part of the test suite)."""
