@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipelines.attribution.weights import learn_channel_weights
+from pipelines.config import ATTRIBUTION_MODELS, load_pipeline_config
 from pipelines.extract.contract import load_contract
 from pipelines.runner import ExitCode
 from tests.pipeline_runs import SECOND, THIRD, generate_small, query, run, scalar
@@ -130,3 +132,58 @@ def test_snapshots_carry_lineage(pipeline):
 def test_every_contract_table_landed_rows(pipeline):
     for table in load_contract().tables:
         assert scalar(f"select count(*) from raw.{table}") > 0, table
+
+
+def test_every_model_is_side_by_side_and_reconciles_on_generated_data(pipeline):
+    for mart in ("fct_attribution", "fct_channel_performance"):
+        per_period = query(f"select period, count(distinct model) as models from marts.{mart} "
+                           "group by period")  # fmt: skip
+        assert per_period["models"].tolist() == [len(ATTRIBUTION_MODELS)] * 2, mart
+    revenue = query(
+        "select credited.period, credited.model, credited.revenue, expected.revenue as expected "
+        "from (select period, model, sum(credited_revenue) as revenue from marts.fct_attribution "
+        "      group by period, model) as credited "
+        "inner join (select period, sum(conversion_value) as revenue "
+        "      from (select distinct period, conversion_id, conversion_value "
+        "            from marts.fct_attribution) as conversions group by period) as expected "
+        "on credited.period = expected.period"
+    )
+    assert len(revenue) == 2 * len(ATTRIBUTION_MODELS)
+    for row in revenue.itertuples():
+        assert float(row.revenue) == pytest.approx(float(row.expected), rel=1e-9), row
+    weights = query(
+        "select period, conversion_type, model, sum(weight) as total, "
+        "sum(credited_conversions) as credited, min(weight) as lowest "
+        "from marts.fct_attribution_model_weights group by period, conversion_type, model"
+    )
+    conversions = query(
+        "select period, conversion_type, count(distinct conversion_id) as conversions "
+        "from marts.fct_attribution group by period, conversion_type"
+    )
+    checked = weights.merge(conversions, on=["period", "conversion_type"])
+    assert len(checked) == 2 * 3 * 2  # months x conversion types x data-driven models
+    assert checked["total"].tolist() == pytest.approx([1.0] * len(checked))
+    assert checked["credited"].tolist() == pytest.approx(checked["conversions"].tolist())
+    assert (checked["lowest"] >= 0).all()
+
+
+def test_data_driven_weights_do_not_depend_on_channel_names(pipeline):
+    paths = query(
+        "select period, conversion_type, path, conversions, non_conversions "
+        "from intermediate.int_attribution_paths_aggregated where period = ?",
+        [THIRD],
+    )
+    channels = sorted({c for path in paths["path"] for c in path.split(" > ")})
+    renamed = dict(zip(channels, [f"x{i}" for i in reversed(range(len(channels)))], strict=True))
+    shuffled = paths.assign(
+        path=paths["path"].map(lambda p: " > ".join(renamed[c] for c in p.split(" > ")))
+    ).sample(frac=1, random_state=1)
+    attribution = load_pipeline_config().attribution
+    original = learn_channel_weights(paths, attribution)
+    permuted = learn_channel_weights(shuffled, attribution)
+    permuted["channel"] = permuted["channel"].map({v: k for k, v in renamed.items()})
+    key = ["conversion_type", "model", "channel"]
+    left = original.sort_values(key).reset_index(drop=True)
+    right = permuted.sort_values(key).reset_index(drop=True)
+    for column in ("model_value", "weight", "credited_conversions"):
+        assert right[column].tolist() == pytest.approx(left[column].tolist(), abs=1e-12), column

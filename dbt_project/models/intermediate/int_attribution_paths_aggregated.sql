@@ -28,9 +28,39 @@ touchpoints as (
 
 ),
 
-visitors_mapped as (
+visitor_sightings as (
 
-    select * from {{ ref('int_visitors_mapped') }}
+    select * from {{ ref('int_visitor_sightings') }}
+
+),
+
+months as (
+
+    {{ period_spine() }}
+
+),
+
+-- Per month, the customer each visitor was most recently identified as before the month ended.
+visitor_identities as (
+
+    select
+        period,
+        visitor_id,
+        customer_id
+    from (
+        select
+            months.period,
+            visitor_sightings.visitor_id,
+            visitor_sightings.customer_id,
+            row_number() over (
+                partition by months.period, visitor_sightings.visitor_id
+                order by visitor_sightings.first_seen_at desc, visitor_sightings.customer_id
+            ) as recency
+        from visitor_sightings
+        inner join months
+            on visitor_sightings.first_seen_at < {{ dbt.dateadd('month', 1, 'months.period') }}
+    ) as ranked
+    where recency = 1
 
 ),
 
@@ -54,12 +84,13 @@ identified_touches as (
         touchpoints.channel,
         {{ month_of('touchpoints.occurred_at') }} as period,
         coalesce(
-            'c:' || coalesce(touchpoints.customer_id, visitors_mapped.customer_id),
+            'c:' || coalesce(touchpoints.customer_id, visitor_identities.customer_id),
             'v:' || touchpoints.visitor_id
         ) as identity_id
     from touchpoints
-    left join visitors_mapped
-        on touchpoints.visitor_id = visitors_mapped.visitor_id
+    left join visitor_identities
+        on touchpoints.visitor_id = visitor_identities.visitor_id
+        and {{ month_of('touchpoints.occurred_at') }} = visitor_identities.period
 
 ),
 
@@ -69,12 +100,13 @@ converted_identities as (
         conversions.period,
         conversions.conversion_type,
         coalesce(
-            'c:' || coalesce(conversions.customer_id, visitors_mapped.customer_id),
+            'c:' || coalesce(conversions.customer_id, visitor_identities.customer_id),
             'v:' || conversions.visitor_id
         ) as identity_id
     from conversions
-    left join visitors_mapped
-        on conversions.visitor_id = visitors_mapped.visitor_id
+    left join visitor_identities
+        on conversions.visitor_id = visitor_identities.visitor_id
+        and conversions.period = visitor_identities.period
 
 ),
 

@@ -1,5 +1,6 @@
--- Every conversion's path: the touches of its identity (its customer, a visitor mapped to that
--- customer, or its own visitor) before it and within its type's lookback window, in time order. A
+-- Every conversion's path: the touches of its identity (its customer, a visitor seen as that
+-- customer before the conversion, or its own visitor) before it and within its type's lookback
+-- window, in time order. A
 -- conversion without any touch gets one synthetic touch on the no-touch channel, so that credit
 -- always adds up.
 
@@ -19,54 +20,68 @@ touchpoints as (
 
 ),
 
-visitors_mapped as (
+visitor_sightings as (
 
-    select * from {{ ref('int_visitors_mapped') }}
+    select * from {{ ref('int_visitor_sightings') }}
 
 ),
 
-identified_touches as (
+-- The visitors whose touches can count for a conversion: its own visitor (leads), and every
+-- visitor seen as its customer before it converted.
+conversion_visitors as (
 
     select
-        touchpoints.touchpoint_id,
-        touchpoints.visitor_id,
-        coalesce(touchpoints.customer_id, visitors_mapped.customer_id) as customer_id,
-        touchpoints.occurred_at,
-        touchpoints.channel,
-        touchpoints.campaign_id
-    from touchpoints
-    left join visitors_mapped
-        on touchpoints.visitor_id = visitors_mapped.visitor_id
+        conversions.conversion_id,
+        visitor_sightings.visitor_id
+    from conversions
+    inner join visitor_sightings
+        on conversions.customer_id = visitor_sightings.customer_id
+        and visitor_sightings.first_seen_at <= conversions.converted_at
+
+    union
+
+    select
+        conversion_id,
+        visitor_id
+    from conversions
+    where visitor_id is not null
 
 ),
 
 -- Two equi-joins (cheap) rather than one join on "customer or visitor"; `union` drops a touch
--- matched both ways.
+-- matched both ways. A visitor's touch that names another customer is that customer's.
 matched_touches as (
 
     select
         conversions.conversion_id,
-        identified_touches.touchpoint_id,
-        identified_touches.occurred_at,
-        identified_touches.channel,
-        identified_touches.campaign_id
+        touchpoints.touchpoint_id,
+        touchpoints.occurred_at,
+        touchpoints.channel,
+        touchpoints.campaign_id
     from conversions
-    inner join identified_touches
-        on conversions.customer_id = identified_touches.customer_id
-    where {{ in_lookback_window('identified_touches.occurred_at', 'conversions.converted_at', 'conversions.lookback_days') }}
+    inner join touchpoints
+        on conversions.customer_id = touchpoints.customer_id
+    where {{ in_lookback_window('touchpoints.occurred_at', 'conversions.converted_at', 'conversions.lookback_days') }}
 
     union
 
     select
         conversions.conversion_id,
-        identified_touches.touchpoint_id,
-        identified_touches.occurred_at,
-        identified_touches.channel,
-        identified_touches.campaign_id
-    from conversions
-    inner join identified_touches
-        on conversions.visitor_id = identified_touches.visitor_id
-    where {{ in_lookback_window('identified_touches.occurred_at', 'conversions.converted_at', 'conversions.lookback_days') }}
+        touchpoints.touchpoint_id,
+        touchpoints.occurred_at,
+        touchpoints.channel,
+        touchpoints.campaign_id
+    from conversion_visitors
+    inner join conversions
+        on conversion_visitors.conversion_id = conversions.conversion_id
+    inner join touchpoints
+        on conversion_visitors.visitor_id = touchpoints.visitor_id
+    where {{ in_lookback_window('touchpoints.occurred_at', 'conversions.converted_at', 'conversions.lookback_days') }}
+        and (
+            touchpoints.customer_id is null
+            or conversions.customer_id is null
+            or touchpoints.customer_id = conversions.customer_id
+        )
 
 ),
 
