@@ -49,7 +49,7 @@ GENERATE = [
     f"""
     insert into raw.touchpoints
     with visitors as (
-        select v, 1 + hash(v, 'n') % 5 as touches from range(?) as t(v)
+        select v, cast(1 + hash(v, 'n') % 5 as bigint) as touches from range(?) as t(v)
     ),
     touches as (
         select v, touches, unnest(range(1, touches + 1)) as k from visitors
@@ -148,7 +148,12 @@ def run_dbt(select: list[str], folder: Path) -> dict[str, float]:
         ]
     )  # fmt: skip
     if not result.success:
-        raise SystemExit(f"dbt run {' '.join(select)} failed: {result.exception or result.result}")
+        failures = [
+            f"{node.node.name}: {node.message}"
+            for node in getattr(result.result, "results", [])
+            if node.status == "error"
+        ]
+        raise SystemExit(f"dbt run failed: {'; '.join(failures) or result.exception}")
     return {node.node.name: node.execution_time for node in result.result.results}
 
 
@@ -170,14 +175,20 @@ def stage(name: str, work: Callable[[], dict[str, float]]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--journeys", type=int, default=1_000_000)
+    parser.add_argument("--memory-limit", default="4GB", help="DuckDB's memory cap")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench_attribution_"))
-    settings = Settings(target=Target.DUCKDB, warehouse=folder / "warehouse.duckdb")
+    settings = Settings(
+        target=Target.DUCKDB,
+        warehouse=folder / "warehouse.duckdb",
+        duckdb_memory_limit=args.memory_limit,
+    )
     os.environ.update(settings.dbt_env())
     attribution = load_pipeline_config().attribution
 
     started = time.perf_counter()
-    with connect(settings) as warehouse:
+    # Generating is not measured: it may use more memory than the stages are allowed.
+    with connect(settings.model_copy(update={"duckdb_memory_limit": "4GB"})) as warehouse:
         ensure_layout(warehouse)
         for statement in GENERATE:
             warehouse.execute(statement, [args.journeys])

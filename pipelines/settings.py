@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     landing: str = str(PROJECT_ROOT / "data" / "landing")
     config: Path = PROJECT_ROOT / "config" / "scorecard.yaml"
     currency: str = Field("USD", pattern="^[A-Z]{3}$")
+    # DuckDB's memory cap (its default is 80% of RAM); past it, DuckDB spills to disk.
+    duckdb_memory_limit: str = Field("4GB", pattern=r"^\d+(\.\d+)?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 
     @field_validator("warehouse", "config")
     @classmethod
@@ -40,6 +42,7 @@ class Settings(BaseSettings):
         return {
             "SCORECARD_TARGET": self.target.value,
             "SCORECARD_WAREHOUSE": str(self.warehouse),
+            "SCORECARD_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "SCORECARD_PG_HOST": url.hostname or "127.0.0.1",
             "SCORECARD_PG_PORT": str(url.port or 5432),
             "SCORECARD_PG_USER": unquote(url.username or "postgres"),

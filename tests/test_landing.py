@@ -27,7 +27,7 @@ ORDERS_HEADER = "order_id,customer_id,ordered_at,status,currency,gross_amount,di
 
 @pytest.fixture
 def warehouse(tmp_path: Path):
-    with DuckDBWarehouse(tmp_path / "w.duckdb") as wh:
+    with DuckDBWarehouse(tmp_path / "w.duckdb", memory_limit="1GB") as wh:
         ensure_layout(wh)
         yield wh
 

@@ -78,7 +78,7 @@ class Warehouse(ABC):
 class DuckDBWarehouse(Warehouse):
     target = Target.DUCKDB
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, memory_limit: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.connection = duckdb.connect(str(path))
@@ -87,6 +87,8 @@ class DuckDBWarehouse(Warehouse):
                 f"cannot open the DuckDB warehouse {path}: {error}. Another process (a BI tool or "
                 "another run) may hold it open; DuckDB allows one writer per file."
             ) from None
+        # A setting, not connect-time config: dbt may hold the same file open in this process.
+        self.connection.execute("set memory_limit = ?", [memory_limit])
         self._in_transaction = False
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> None:
@@ -192,4 +194,4 @@ def connect(settings: Settings) -> Warehouse:
     """The warehouse the settings point at."""
     if settings.target is Target.POSTGRES:
         return PostgresWarehouse(settings.pg_url)
-    return DuckDBWarehouse(settings.warehouse)
+    return DuckDBWarehouse(settings.warehouse, settings.duckdb_memory_limit)

@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 -- Every attribution model's credit for every touch of every path, side by side (long format):
 -- the rule-based models computed in SQL and the data-driven ones joined back from their weights.
 -- Per conversion and model the credits sum to 1.

@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 -- The data-driven models' (Markov, Shapley) credit for every touch of every path. Their channel
 -- weights are learned per month and conversion type in Python from int_attribution_paths_aggregated
 -- (source attribution.channel_weights); here they are joined back to the touches: within a path,

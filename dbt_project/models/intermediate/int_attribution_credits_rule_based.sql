@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 -- Every rule-based attribution model's credit for every touch of every path, side by side (long
 -- format), computed per touch in SQL. Per conversion and model the credits sum to 1; rows with no
 -- credit are dropped. Shares come from vars position_based and w_shaped.

@@ -1,7 +1,7 @@
 -- The input of the data-driven models (Markov, Shapley), aggregated in the warehouse: per month
 -- and conversion type, every distinct channel path with how many journeys took it and converted
--- or did not. A path is its channels in time order with consecutive repeats collapsed
--- ('a > a > b' is 'a > b'), joined by ' > '.
+-- or did not. A path is its channels in time order joined by ' > ' (the models collapse
+-- consecutive repeats themselves).
 -- Converting: each conversion's path (a conversion without touch: the no-touch channel).
 -- Not converting: an identity's touches of the month when that identity had no conversion of the
 -- type in the month. Both read only the run's months, so a month gives the same result however
@@ -64,16 +64,6 @@ visitor_identities as (
 
 ),
 
-conversion_types as (
-
-    select cast('order' as varchar) as conversion_type
-    union all
-    select cast('lead' as varchar)
-    union all
-    select cast('won_deal' as varchar)
-
-),
-
 -- One identity per person: the customer when known (directly or through the visitor), else
 -- the visitor; prefixed so that customer and visitor ids cannot collide.
 identified_touches as (
@@ -110,44 +100,13 @@ converted_identities as (
 
 ),
 
--- A touch repeating the channel of the touch before it adds nothing to the path.
-conversion_path_changes as (
-
-    select
-        conversion_id,
-        conversion_type,
-        period,
-        channel,
-        touch_position,
-        lag(channel) over (partition by conversion_id order by touch_position) as previous_channel
-    from conversion_paths
-
-),
-
-journey_changes as (
-
-    select
-        period,
-        identity_id,
-        channel,
-        occurred_at,
-        touchpoint_id,
-        lag(channel) over (
-            partition by period, identity_id
-            order by occurred_at, touchpoint_id
-        ) as previous_channel
-    from identified_touches
-
-),
-
 converting as (
 
     select
         period,
         conversion_type,
-        {{ dbt.listagg('channel', "' > '", 'order by touch_position') }} as path
-    from conversion_path_changes
-    where previous_channel is null or previous_channel <> channel
+        {{ channel_path('channel', ['touch_position']) }} as path
+    from conversion_paths
     group by
         conversion_id,
         conversion_type,
@@ -160,38 +119,60 @@ journeys as (
     select
         period,
         identity_id,
-        {{ dbt.listagg('channel', "' > '", 'order by occurred_at, touchpoint_id') }} as path
-    from journey_changes
-    where previous_channel is null or previous_channel <> channel
+        {{ channel_path('channel', ['occurred_at', 'touchpoint_id']) }} as path
+    from identified_touches
     group by
         period,
         identity_id
 
 ),
 
-not_converting as (
+identity_conversions as (
+
+    select
+        period,
+        identity_id,
+        max(case when conversion_type = 'order' then 1 else 0 end) as has_order,
+        max(case when conversion_type = 'lead' then 1 else 0 end) as has_lead,
+        max(case when conversion_type = 'won_deal' then 1 else 0 end) as has_won_deal
+    from converted_identities
+    group by
+        period,
+        identity_id
+
+),
+
+-- Per month and path, the journeys without a conversion of each type.
+journey_outcomes as (
 
     select
         journeys.period,
-        conversion_types.conversion_type,
-        journeys.path
+        journeys.path,
+        sum(1 - coalesce(identity_conversions.has_order, 0)) as orders_missed,
+        sum(1 - coalesce(identity_conversions.has_lead, 0)) as leads_missed,
+        sum(1 - coalesce(identity_conversions.has_won_deal, 0)) as won_deals_missed
     from journeys
-    cross join conversion_types
-    where not exists (
-        select 1
-        from converted_identities
-        where converted_identities.period = journeys.period
-            and converted_identities.conversion_type = conversion_types.conversion_type
-            and converted_identities.identity_id = journeys.identity_id
-    )
+    left join identity_conversions
+        on journeys.period = identity_conversions.period
+        and journeys.identity_id = identity_conversions.identity_id
+    group by
+        journeys.period,
+        journeys.path
 
 ),
 
 outcomes as (
 
-    select period, conversion_type, path, 1 as converted from converting
+    select period, conversion_type, path, 1 as conversions, 0 as non_conversions
+    from converting
     union all
-    select period, conversion_type, path, 0 as converted from not_converting
+    select period, 'order', path, 0, orders_missed from journey_outcomes where orders_missed > 0
+    union all
+    select period, 'lead', path, 0, leads_missed from journey_outcomes where leads_missed > 0
+    union all
+    select period, 'won_deal', path, 0, won_deals_missed
+    from journey_outcomes
+    where won_deals_missed > 0
 
 ),
 
@@ -199,10 +180,10 @@ final as (
 
     select
         period,
-        conversion_type,
+        cast(conversion_type as varchar) as conversion_type,
         path,
-        cast(sum(converted) as bigint) as conversions,
-        cast(sum(1 - converted) as bigint) as non_conversions
+        cast(sum(conversions) as bigint) as conversions,
+        cast(sum(non_conversions) as bigint) as non_conversions
     from outcomes
     group by
         period,

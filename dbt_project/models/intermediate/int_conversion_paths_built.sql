@@ -12,7 +12,8 @@ conversions as (
 
 ),
 
-touchpoints as (
+-- Materialized once: both joins below read it.
+touchpoints as materialized (
 
     select * from {{ ref('stg_marketing__touchpoints') }}
     where occurred_at >= {{ touch_window_start() }}
