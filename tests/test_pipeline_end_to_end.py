@@ -187,3 +187,22 @@ def test_data_driven_weights_do_not_depend_on_channel_names(pipeline):
     right = permuted.sort_values(key).reset_index(drop=True)
     for column in ("model_value", "weight", "credited_conversions"):
         assert right[column].tolist() == pytest.approx(left[column].tolist(), abs=1e-12), column
+
+
+def test_markov_gives_nothing_to_a_channel_that_only_ends_lost_journeys(pipeline):
+    # Generated paths plus a channel `ghost` appended to the end of every non-converting path:
+    # it never leads to a conversion, so removing it changes nothing.
+    paths = query(
+        "select period, conversion_type, path, conversions, non_conversions "
+        "from intermediate.int_attribution_paths_aggregated where period = ?",
+        [THIRD],
+    )
+    lost = paths[paths["non_conversions"] > 0].assign(
+        path=lambda f: f["path"] + " > ghost", conversions=0
+    )
+    won = paths[paths["conversions"] > 0].assign(non_conversions=0)
+    weights = learn_channel_weights(pd.concat([won, lost]), load_pipeline_config().attribution)
+    ghost = weights[(weights["model"] == "markov") & (weights["channel"] == "ghost")]
+    assert len(ghost) == 3  # one per conversion type
+    assert ghost["model_value"].tolist() == [0.0, 0.0, 0.0]
+    assert ghost["weight"].tolist() == [0.0, 0.0, 0.0]
