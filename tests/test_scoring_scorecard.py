@@ -62,6 +62,20 @@ def test_default_scorecard_loads() -> None:
     assert version.alert_threshold == 0.15
 
 
+def test_the_2026_version_weights_teams_by_stage() -> None:
+    version = load_scorecard(DEFAULT_FILE).version_for(date(2026, 1, 1))
+    assert (version.version, version.rollup_basis) == ("2026.1", "revenue")
+    stages = version.entity_types[EntityType.TEAM].by_stage
+    weights = {stage: {k.kpi: k.weight for k in kpis} for stage, kpis in stages.items()}
+    assert weights["new_business"] == {
+        "new_customers": 40, "won_deal_value": 30, "training_completion": 20, "compliance_rate": 10
+    }  # fmt: skip
+    assert weights["mature"] == {
+        "revenue": 40, "won_deal_value": 20, "win_rate": 20, "innovation_proposals": 20
+    }  # fmt: skip
+    assert load_scorecard(DEFAULT_FILE).version_for(date(2025, 12, 1)).version == "2025.1"
+
+
 def test_catalogue_expands_roas_per_attribution_model() -> None:
     catalogue = kpi_catalogue()
     assert catalogue["roas_time_decay"].entity_types == (EntityType.CHANNEL, EntityType.CAMPAIGN)

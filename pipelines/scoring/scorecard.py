@@ -307,6 +307,14 @@ class Scorecard(BaseModel):
             )
         return effective[-1]
 
+    def version_named(self, name: str) -> ScorecardVersion:
+        """The version called `name` (re-scoring under a chosen version)."""
+        for version in self.versions:
+            if version.version == name:
+                return version
+        known = ", ".join(v.version for v in self.versions)
+        raise ScorecardConfigError(f"no scorecard version '{name}' (versions: {known})")
+
 
 def load_scorecard(path: Path) -> Scorecard:
     try:
