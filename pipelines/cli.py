@@ -149,7 +149,7 @@ def _show_month(warehouse: Warehouse, period: date, args: argparse.Namespace) ->
         f"""
         select * from scorecard.current_entity_scores as scores
         where scores.period = ? {conditions}
-        order by {ENTITY_ORDER}, rank nulls last, entity_id
+        order by {ENTITY_ORDER}, peer_group, rank nulls last, entity_id
         """,
         [period, *params],
     )

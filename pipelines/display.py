@@ -32,13 +32,14 @@ def _number(value: object, digits: int = 1) -> str:
 def print_entity_scores(title: str, frame: pd.DataFrame) -> None:
     table = Table(title=title, title_justify="left")
     numeric = ("total", "rank", "pctile", "bonus x", "rolled up")
-    for column in ("entity", "parent", "total", "grade", "meaning", *numeric[1:]):
+    for column in ("entity", "parent", "peers", "total", "grade", "meaning", *numeric[1:]):
         table.add_column(column, justify="right" if column in numeric else "left")
     for row in frame.itertuples():
         grade = row.grade if isinstance(row.grade, str) else "-"
         table.add_row(
             str(row.entity_id),
             str(row.parent_entity_id or ""),
+            str(getattr(row, "peer_group", None) or ""),
             _number(row.total_score),
             f"[{GRADE_STYLES.get(grade, '')}]{grade}[/]" if grade in GRADE_STYLES else grade,
             str(row.grade_label or ""),

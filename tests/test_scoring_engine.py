@@ -374,38 +374,31 @@ def test_alert_when_a_value_moves_more_than_the_threshold_from_its_trailing_mean
     assert (table["threshold"] == 0.15).all() and (table["period"] == PERIOD).all()
 
 
-def test_target_from_last_year_plus_a_change() -> None:
-    rule = {"source": "last_year", "change": 0.1}
+@pytest.mark.parametrize(
+    ("rule", "months_ago", "target", "points"),
+    [
+        # last year + 10%: 100 x 1.1 = 110; 99 / 110 = 0.9 -> 90 points
+        ({"source": "last_year", "change": 0.1}, 12, 110, 90),
+        # last month - 20%: 100 x 0.8 = 80; 99 / 80 = 1.2375, capped at 1.2 -> 120 points
+        ({"source": "previous_period", "change": -0.2}, 1, 80, 120),
+    ],
+)
+def test_targets_from_a_past_value_and_a_change(
+    rule: dict, months_ago: int, target: float, points: float
+) -> None:
     scored = score(
         [
             kpis(("rep", "r1", "revenue", 99.0), ("rep", "r2", "revenue", 99.0)),
-            kpis(("rep", "r1", "revenue", 100.0), months_ago=12),
+            kpis(("rep", "r1", "revenue", 100.0), months_ago=months_ago),
+            # r2's history is in the other month: the rule finds no value to start from
+            kpis(("rep", "r2", "revenue", 100.0), months_ago=13 - months_ago),
         ],
         targets(("rep", "r1", "revenue", 50.0)),  # ignored: the rule sets the target
         reps("r1", "r2"),
         version(rep=[scored_kpi("revenue", 100, target=rule)]),
     )
-    # target 100 x 1.1 = 110; 99 / 110 = 0.9 -> 90 points
     r1 = kpi_row(scored, "r1", "revenue")
-    assert r1[["target", "score"]].tolist() == [pytest.approx(110), pytest.approx(90)]
-    assert kpi_row(scored, "r2", "revenue")["status"] == "no target"
-
-
-def test_target_from_the_previous_period_minus_a_change() -> None:
-    rule = {"source": "previous_period", "change": -0.2}
-    scored = score(
-        [
-            kpis(("rep", "r1", "revenue", 90.0), ("rep", "r2", "revenue", 90.0)),
-            kpis(("rep", "r1", "revenue", 100.0), months_ago=1),
-            kpis(("rep", "r2", "revenue", 100.0), months_ago=2),  # not the previous month
-        ],
-        targets(),
-        reps("r1", "r2"),
-        version(rep=[scored_kpi("revenue", 100, target=rule)]),
-    )
-    # target 100 x 0.8 = 80; 90 / 80 = 1.125 -> 112.5 points
-    r1 = kpi_row(scored, "r1", "revenue")
-    assert r1[["target", "score"]].tolist() == [pytest.approx(80), pytest.approx(112.5)]
+    assert r1[["target", "score"]].tolist() == [pytest.approx(target), pytest.approx(points)]
     assert kpi_row(scored, "r2", "revenue")["status"] == "no target"
 
 
@@ -489,17 +482,24 @@ def test_scores_roll_up_reps_to_teams_to_parent_teams_to_the_company() -> None:
     )
 
 
-def test_reps_peer_with_reps_of_the_same_role() -> None:
-    entities = pd.concat([reps("a1", "a2", "b1")]).assign(peer_group=["sdr", "sdr", "ae"])
+def test_reps_peer_and_rank_with_reps_of_the_same_role() -> None:
+    entities = reps("a1", "a2", "b1").assign(peer_group=["sdr", "sdr", "ae"])
+    values = {"a1": 10.0, "a2": 30.0, "b1": 100.0}
     scored = score(
-        [kpis(("rep", "a1", "revenue", 10.0), ("rep", "a2", "revenue", 30.0),
-              ("rep", "b1", "revenue", 100.0))],
-        targets(),
+        [kpis(*[("rep", rep, "revenue", value) for rep, value in values.items()])],
+        targets(*[("rep", rep, "revenue", 100.0) for rep in values]),
         entities,
         version(rep=[scored_kpi("revenue", 100)]),
-    )  # fmt: skip
+    )
     medians = scored.kpi_scores.set_index("entity_id")["peer_median"].to_dict()
     assert medians == {"a1": 20.0, "a2": 20.0, "b1": 100.0}
+    # scores 10, 30, 100: a2 leads the SDRs, b1 is the only AE
+    ranks = scored.entity_scores.set_index("entity_id")[["peer_group", "rank", "percentile"]]
+    assert ranks.to_dict("index") == {
+        "a1": {"peer_group": "sdr", "rank": 2, "percentile": 50.0},
+        "a2": {"peer_group": "sdr", "rank": 1, "percentile": 100.0},
+        "b1": {"peer_group": "ae", "rank": 1, "percentile": 100.0},
+    }
 
 
 def test_stage_lists_replace_the_default_for_teams_and_their_reps() -> None:

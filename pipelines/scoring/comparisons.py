@@ -51,10 +51,7 @@ def with_peers(rows: pd.DataFrame, current: pd.DataFrame, entities: pd.DataFrame
     group (`peer_group` of the entities: a rep's role, a team's stage; else the stage).
 
     The top decile is the 90th percentile where higher is better, the 10th where lower is."""
-    group_column = "peer_group" if "peer_group" in entities else "stage"
-    entities = entities[["entity_type", "entity_id", group_column]].rename(
-        columns={group_column: "peer_key"}
-    )
+    entities = entities[["entity_type", "entity_id"]].assign(peer_key=peer_groups(entities))
     rows = rows.merge(entities, on=["entity_type", "entity_id"], how="left")
     peers = current.merge(entities, on=["entity_type", "entity_id"])
     peers = peers[peers["value"].notna()].assign(peer_group=_peer_group)
@@ -66,6 +63,13 @@ def with_peers(rows: pd.DataFrame, current: pd.DataFrame, entities: pd.DataFrame
     return rows.assign(peer_top_decile=top_decile).drop(
         columns=["peer_key", "peer_group", "p90", "p10"]
     )
+
+
+def peer_groups(entities: pd.DataFrame) -> pd.Series:
+    """Each entity's peer group within its type: `peer_group` (a rep's role, a team's stage)
+    when the entities carry one, else the stage; "" for none."""
+    column = "peer_group" if "peer_group" in entities else "stage"
+    return entities[column].fillna(NO_STAGE)
 
 
 def _peer_group(frame: pd.DataFrame) -> pd.Series:

@@ -16,6 +16,7 @@ from pipelines.scoring.comparisons import (
     KEY,
     alerts,
     months_compared,
+    peer_groups,
     with_peers,
     with_values,
 )
@@ -31,7 +32,7 @@ KPI_SCORE_COLUMNS = [
     "year_ago_value", "peer_median", "peer_top_decile", "alert", "alert_change",
 ]  # fmt: skip
 ENTITY_SCORE_COLUMNS = [
-    "period", "entity_type", "entity_id", "parent_entity_id", "total_score", "grade",
+    "period", "entity_type", "entity_id", "parent_entity_id", "peer_group", "total_score", "grade",
     "grade_label", "rank", "percentile", "achievement_basis", "bonus_multiplier",
     "rolled_up_score",
 ]  # fmt: skip
@@ -287,10 +288,11 @@ def _score_entities(
 ) -> pd.DataFrame:
     """Total score, grade, rank and percentile within the entity type, and bonus tier."""
     sums = rows.groupby(ENTITY, as_index=False)[["weighted_score", "basis_part"]].sum(min_count=1)
-    totals = scored[[*ENTITY, "parent_entity_id"]].merge(sums.round(DECIMALS), on=ENTITY)
+    totals = scored[[*ENTITY, "parent_entity_id"]].assign(peer_group=peer_groups(scored))
+    totals = totals.merge(sums.round(DECIMALS), on=ENTITY)
     total, basis = totals["weighted_score"], totals["basis_part"]
     bands = list(reversed(version.grade_bands))  # lowest first, as the lookup needs
-    by_type = total.groupby(totals["entity_type"])
+    by_type = total.groupby([totals["entity_type"], totals["peer_group"]])  # rank among peers
     return (
         totals.assign(
             period=period,

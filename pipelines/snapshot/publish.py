@@ -50,6 +50,7 @@ ENTITY_SCORE_COLUMNS = [
     "entity_type",
     "entity_id",
     "parent_entity_id",
+    "peer_group",
     "total_score",
     "grade",
     "grade_label",

@@ -107,10 +107,12 @@ SCORECARD_DDL = (
         percentile double precision,
         achievement_basis double precision,
         bonus_multiplier double precision,
-        rolled_up_score double precision
+        rolled_up_score double precision,
+        peer_group varchar
     )""",
-    # Warehouses created before roll-ups existed get the column (both engines accept this DDL).
+    # Warehouses created before roll-ups and peer groups get the columns (both engines accept it).
     "alter table scorecard.entity_scores add column if not exists rolled_up_score double precision",
+    "alter table scorecard.entity_scores add column if not exists peer_group varchar",
     """
     create table if not exists scorecard.alerts (
         snapshot_id varchar not null,
