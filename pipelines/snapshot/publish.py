@@ -21,6 +21,7 @@ from pipelines.scoring.engine import score_period
 from pipelines.scoring.scorecard import Scorecard, ScorecardVersion, scorecard_hash
 from pipelines.snapshot.inputs import read_inputs, source_watermarks
 from pipelines.warehouse import Warehouse
+from pipelines.warehouse.schema import ensure_layout
 
 KPI_SCORE_COLUMNS = [
     "snapshot_id",
@@ -134,6 +135,7 @@ def rescore_snapshots(
 
     Same gate as a run: every month's marts must come from a run that passed every blocking
     check and published it; the snapshot's checks_summary names that run."""
+    ensure_layout(warehouse)  # a warehouse no run has touched yet: every gate is closed
     gates = rescore_gates(_gate_runs(warehouse), _published_runs(warehouse), months)
     closed = [f"{month_label(m)}: {gate}" for m, gate in gates.items() if not gate.passed]
     if closed:
