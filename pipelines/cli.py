@@ -1,4 +1,4 @@
-"""`scorecard`: generate demo data, run or backfill periods, show scorecards and snapshots.
+"""`scorecard`: generate demo data, run, backfill or re-score periods, show and diff snapshots.
 
 Exit codes: 0 published, 1 a blocking check failed (nothing published), 2 bad input or
 configuration, 3 another pipeline error."""
