@@ -4,6 +4,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     BackfillPolicy,
+    Config,
     Failure,
     MaterializeResult,
     asset,
@@ -15,7 +16,7 @@ from pipelines.partitions import context_months, monthly_partitions
 from pipelines.resources import WarehouseResource
 from pipelines.scoring.scorecard import load_scorecard
 from pipelines.settings import get_settings
-from pipelines.snapshot.publish import GateClosedError, publish_snapshots
+from pipelines.snapshot.publish import GateClosedError, publish_snapshots, rescore_snapshots
 
 SCORED_FROM = [
     AssetKey(["marts", name])
@@ -31,6 +32,14 @@ SCORED_FROM = [
 ] + [AssetKey(["staging", "stg_plans__targets"])]
 
 
+class SnapshotConfig(Config):
+    """rescore: score the marts already built (the `rescore_job`), gated by the runs that built
+    them, under `scorecard_version` (empty: each period's effective version)."""
+
+    rescore: bool = False
+    scorecard_version: str = ""
+
+
 @asset(
     key=["scorecard", "snapshot"],
     group_name="scorecard",
@@ -41,19 +50,22 @@ SCORED_FROM = [
     kinds={"python"},
 )
 def scored_snapshot(
-    context: AssetExecutionContext, warehouse: WarehouseResource
+    context: AssetExecutionContext, warehouse: WarehouseResource, config: SnapshotConfig
 ) -> MaterializeResult:
-    try:
-        scorecard = load_scorecard(get_settings().config)
-    except ConfigError as error:
-        raise Failure(
-            description=str(error), metadata={FAILURE_KIND: BAD_INPUT}, allow_retries=False
-        ) from None
+    months, run_id = context_months(context), context.run.run_id
     with warehouse.open() as wh:
         try:
-            published = publish_snapshots(
-                wh, context_months(context), scorecard, context.run.run_id
-            )
+            scorecard = load_scorecard(get_settings().config)
+            if config.rescore:
+                published = rescore_snapshots(
+                    wh, months, scorecard, run_id, config.scorecard_version or None
+                )
+            else:
+                published = publish_snapshots(wh, months, scorecard, run_id)
+        except ConfigError as error:
+            raise Failure(
+                description=str(error), metadata={FAILURE_KIND: BAD_INPUT}, allow_retries=False
+            ) from None
         except GateClosedError as error:
             raise Failure(
                 description=str(error), metadata={FAILURE_KIND: GATE_CLOSED}, allow_retries=False

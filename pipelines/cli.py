@@ -1,4 +1,4 @@
-"""`scorecard`: generate demo data, run or backfill periods, show scorecards and snapshots.
+"""`scorecard`: generate demo data, run, backfill or re-score periods, show and diff snapshots.
 
 Exit codes: 0 published, 1 a blocking check failed (nothing published), 2 bad input or
 configuration, 3 another pipeline error."""
@@ -16,15 +16,19 @@ from pipelines.config import ConfigError, load_pipeline_config
 from pipelines.display import (
     console,
     pinned_console,
+    print_diff,
     print_entity_scores,
     print_kpi_breakdown,
     print_snapshots,
+    print_span_kpis,
 )
-from pipelines.periods import add_months, month_label, months_between, parse_month
+from pipelines.periods import add_months, month_label, months_between, parse_month, parse_span
 from pipelines.runner import ExitCode, RunOutcome, run_periods
+from pipelines.scoring.aggregate import aggregate_kpis
 from pipelines.scoring.scorecard import load_scorecard
 from pipelines.settings import Target, get_settings
-from pipelines.warehouse import WarehouseError, connect
+from pipelines.snapshot.diff import snapshot_diff
+from pipelines.warehouse import Warehouse, WarehouseError, connect
 
 DEMO_MONTHS = 18
 
@@ -52,10 +56,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return ExitCode.PUBLISHED
 
 
-def _run(first: date, last: date) -> int:
+def _run(first: date, last: date, rescore: bool = False, version: str | None = None) -> int:
     # Configuration is checked before anything runs: a bad file is exit 2, not a failed run.
     load_pipeline_config()
-    load_scorecard(get_settings().config).version_for(first)
+    scorecard = load_scorecard(get_settings().config)
+    scorecard.version_named(version) if version else scorecard.version_for(first)
     months = months_between(first, last)
     label = month_label(first) if first == last else f"{month_label(first)}..{month_label(last)}"
     started = time.perf_counter()
@@ -68,12 +73,13 @@ def _run(first: date, last: date) -> int:
         console=pinned_console(),
         transient=True,
     ) as progress:
-        task = progress.add_task(f"Scoring {label}", total=None, step="")
+        verb = "Re-scoring" if rescore else "Scoring"
+        task = progress.add_task(f"{verb} {label}", total=None, step="")
 
         def on_step(done: int, total: int, step: str) -> None:
             progress.update(task, completed=done, total=total, step=step)
 
-        outcome = run_periods(first, last, on_step=on_step)
+        outcome = run_periods(first, last, on_step, rescore_version=version, rescore=rescore)
     _report(outcome, label, len(months), time.perf_counter() - started)
     return outcome.exit_code
 
@@ -106,37 +112,130 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return _run(parse_month(args.from_), parse_month(args.to))
 
 
+def cmd_rescore(args: argparse.Namespace) -> int:
+    return _run(parse_month(args.from_), parse_month(args.to), rescore=True, version=args.version)
+
+
+ENTITY_ORDER = """
+    case entity_type
+        when 'company' then 1 when 'team' then 2 when 'rep' then 3 when 'channel' then 4 else 5
+    end"""
+
+
+def _entity_filter(args: argparse.Namespace, alias: str) -> tuple[str, list[object]]:
+    """SQL conditions (bound parameters) for --entity-type and --entity."""
+    conditions, params = "", []
+    if args.entity_type:
+        conditions += f" and {alias}.entity_type = ?"
+        params.append(args.entity_type)
+    if args.entity:
+        conditions += f" and {alias}.entity_id = ?"
+        params.append(args.entity)
+    return conditions, params
+
+
 def cmd_show(args: argparse.Namespace) -> int:
-    period = parse_month(args.period)
+    first, last = parse_span(args.period)
     with connect(get_settings()) as warehouse:
-        entity_filter = "and entity_type = ?" if args.entity_type else ""
-        params: list[object] = [period] + ([args.entity_type] if args.entity_type else [])
-        scores = warehouse.query(
-            f"""
-            select * from scorecard.current_entity_scores
-            where period = ? {entity_filter}
-            order by
-                case entity_type
-                    when 'company' then 1 when 'team' then 2 when 'rep' then 3
-                    when 'channel' then 4 else 5
-                end,
-                rank nulls last,
-                entity_id
-            """,
-            params,
+        if first == last:
+            return _show_month(warehouse, first, args)
+        return _show_span(warehouse, first, last, args)
+
+
+def _show_month(warehouse: Warehouse, period: date, args: argparse.Namespace) -> int:
+    """Grade, total, rank, roll-up per entity; the KPI breakdown for one entity or entity type."""
+    conditions, params = _entity_filter(args, "scores")
+    scores = warehouse.query(
+        f"""
+        select * from scorecard.current_entity_scores as scores
+        where scores.period = ? {conditions}
+        order by {ENTITY_ORDER}, peer_group, rank nulls last, entity_id
+        """,
+        [period, *params],
+    )
+    if scores.empty:
+        console.print(f"No published scorecard for {month_label(period)}.")
+        return ExitCode.PUBLISHED
+    for entity_type, frame in scores.groupby("entity_type", sort=False):
+        print_entity_scores(f"{month_label(period)} · {entity_type}", frame)
+    if args.entity or args.entity_type:
+        kpis = warehouse.query(
+            f"select * from scorecard.current_kpi_scores as scores "
+            f"where scores.period = ? {conditions} order by entity_type, entity_id, kpi",
+            [period, *params],
         )
-        if scores.empty:
-            console.print(f"No published scorecard for {month_label(period)}.")
-            return ExitCode.PUBLISHED
-        for entity_type, frame in scores.groupby("entity_type", sort=False):
-            print_entity_scores(f"{month_label(period)} · {entity_type}", frame)
-        if args.entity:
-            kpis = warehouse.query(
-                "select * from scorecard.current_kpi_scores where period = ? and entity_id = ? "
-                "order by entity_type, kpi",
-                [period, args.entity],
+        subject = args.entity or args.entity_type
+        print_kpi_breakdown(f"{month_label(period)} · {subject} · KPIs", kpis)
+    return ExitCode.PUBLISHED
+
+
+def _show_span(warehouse: Warehouse, first: date, last: date, args: argparse.Namespace) -> int:
+    """A quarter or year rolled up from the months' published KPI values (current snapshots)."""
+    conditions, params = _entity_filter(args, "scores")
+    monthly = warehouse.query(
+        f"""
+        select
+            scores.period, scores.entity_type, scores.entity_id, scores.kpi, scores.value,
+            cast(facts.numerator as double precision) as numerator,
+            cast(facts.denominator as double precision) as denominator,
+            facts.unit
+        from scorecard.current_kpi_scores as scores
+        left join marts.fct_kpi as facts
+            on facts.period = scores.period
+            and facts.entity_type = scores.entity_type
+            and facts.entity_id = scores.entity_id
+            and facts.kpi = scores.kpi
+        where scores.period between ? and ? {conditions}
+        """,
+        [first, last, *params],
+    )
+    label = args.period
+    if monthly.empty:
+        console.print(f"No published scorecard in {label}.")
+        return ExitCode.PUBLISHED
+    months = monthly["period"].nunique()
+    expected = len(months_between(first, last))
+    aggregated = aggregate_kpis(monthly)
+    for entity_type, frame in aggregated.groupby("entity_type", sort=False):
+        title = f"{label} · {entity_type} · {months} of {expected} months published"
+        print_span_kpis(title, frame)
+    return ExitCode.PUBLISHED
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    with connect(get_settings()) as warehouse:
+        snapshots = warehouse.query(
+            "select snapshot_id, period, scorecard_version from scorecard.snapshots "
+            "where snapshot_id in (?, ?)",
+            [args.snapshot_a, args.snapshot_b],
+        )
+        missing = {args.snapshot_a, args.snapshot_b} - set(snapshots["snapshot_id"])
+        if missing:
+            raise ValueError(f"no such snapshot: {', '.join(sorted(missing))}")
+        if snapshots["period"].nunique() > 1:
+            raise ValueError("the two snapshots score different periods; diff compares one period")
+        frames = {
+            (table, snapshot): warehouse.query(
+                f"select * from scorecard.{table} where snapshot_id = ?", [snapshot]
             )
-            print_kpi_breakdown(f"{month_label(period)} · {args.entity} · KPIs", kpis)
+            for table in ("kpi_scores", "entity_scores")
+            for snapshot in (args.snapshot_a, args.snapshot_b)
+        }
+    changes = snapshot_diff(
+        frames["kpi_scores", args.snapshot_a],
+        frames["entity_scores", args.snapshot_a],
+        frames["kpi_scores", args.snapshot_b],
+        frames["entity_scores", args.snapshot_b],
+    )
+    versions = dict(zip(snapshots["snapshot_id"], snapshots["scorecard_version"], strict=True))
+    title = (
+        f"{args.snapshot_a} ({versions[args.snapshot_a]}) -> "
+        f"{args.snapshot_b} ({versions[args.snapshot_b]}): {len(changes)} change(s)"
+    )
+    if changes.empty:
+        console.print(title)
+    else:
+        print_diff(title, changes)
     return ExitCode.PUBLISHED
 
 
@@ -202,11 +301,26 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--to", required=True, metavar="YYYY-MM")
     backfill.set_defaults(handler=cmd_backfill)
 
+    rescore = commands.add_parser(
+        "rescore", help="re-score built periods from the marts under a scorecard version"
+    )
+    rescore.add_argument("--from", dest="from_", required=True, metavar="YYYY-MM")
+    rescore.add_argument("--to", required=True, metavar="YYYY-MM")
+    rescore.add_argument("--version", help="scorecard version (default: each period's effective)")
+    rescore.set_defaults(handler=cmd_rescore)
+
     show = commands.add_parser("show", help="print the current scorecard of a period")
-    show.add_argument("--period", required=True, metavar="YYYY-MM")
+    show.add_argument(
+        "--period", required=True, metavar="PERIOD", help="YYYY-MM, or YYYY-Qn / YYYY rolled up"
+    )
     show.add_argument("--entity-type", choices=["company", "team", "rep", "channel", "campaign"])
-    show.add_argument("--entity", help="also print this entity's KPI breakdown")
+    show.add_argument("--entity", help="only this entity, with its KPI breakdown")
     show.set_defaults(handler=cmd_show)
+
+    diff = commands.add_parser("diff", help="what changed between two snapshots of a period")
+    diff.add_argument("snapshot_a", metavar="SNAPSHOT_A")
+    diff.add_argument("snapshot_b", metavar="SNAPSHOT_B")
+    diff.set_defaults(handler=cmd_diff)
 
     snapshots = commands.add_parser("snapshots", help="list published snapshots")
     snapshots.add_argument("--period", metavar="YYYY-MM")

@@ -9,7 +9,7 @@ from assets.attribution import attribution_channel_weights
 from assets.extract import raw_assets
 from assets.scorecard import scored_snapshot
 from assets.transform import dbt_period_models, dbt_shared_models
-from pipelines.jobs import scorecard_job
+from pipelines.jobs import rescore_job, scorecard_job
 from pipelines.project import dbt_project
 from pipelines.resources import WarehouseResource
 from pipelines.schedules import daily_open_period, monthly_close_period
@@ -24,7 +24,7 @@ defs = Definitions(
         dbt_period_models,
         scored_snapshot,
     ],
-    jobs=[scorecard_job],
+    jobs=[scorecard_job, rescore_job],
     schedules=[daily_open_period, monthly_close_period],
     resources={
         "dbt": DbtCliResource(project_dir=dbt_project()),

@@ -31,28 +31,32 @@ def _number(value: object, digits: int = 1) -> str:
 
 def print_entity_scores(title: str, frame: pd.DataFrame) -> None:
     table = Table(title=title, title_justify="left")
-    for column in ("entity", "parent", "total", "grade", "meaning", "rank", "pctile", "bonus x"):
-        table.add_column(
-            column, justify="right" if column in ("total", "rank", "pctile", "bonus x") else "left"
-        )
+    numeric = ("total", "rank", "pctile", "bonus x", "rolled up")
+    for column in ("entity", "parent", "peers", "total", "grade", "meaning", *numeric[1:]):
+        table.add_column(column, justify="right" if column in numeric else "left")
     for row in frame.itertuples():
         grade = row.grade if isinstance(row.grade, str) else "-"
         table.add_row(
             str(row.entity_id),
             str(row.parent_entity_id or ""),
+            str(getattr(row, "peer_group", None) or ""),
             _number(row.total_score),
             f"[{GRADE_STYLES.get(grade, '')}]{grade}[/]" if grade in GRADE_STYLES else grade,
             str(row.grade_label or ""),
             _number(row.rank, 0),
             _number(row.percentile, 0),
             _number(row.bonus_multiplier, 2),
+            _number(getattr(row, "rolled_up_score", None)),
         )
     console.print(table)
 
 
 def print_kpi_breakdown(title: str, frame: pd.DataFrame) -> None:
+    """One row per KPI; with an entity column when the frame holds several entities."""
+    several = frame["entity_id"].nunique() > 1
     table = Table(title=title, title_justify="left")
     for column in (
+        *(["entity"] if several else []),
         "kpi",
         "perspective",
         "value",
@@ -64,10 +68,12 @@ def print_kpi_breakdown(title: str, frame: pd.DataFrame) -> None:
         "status",
     ):
         table.add_column(
-            column, justify="left" if column in ("kpi", "perspective", "status") else "right"
+            column,
+            justify="left" if column in ("entity", "kpi", "perspective", "status") else "right",
         )
     for row in frame.itertuples():
         table.add_row(
+            *([str(row.entity_id)] if several else []),
             row.kpi,
             str(row.perspective or ""),
             _number(row.value, 2),
@@ -83,7 +89,8 @@ def print_kpi_breakdown(title: str, frame: pd.DataFrame) -> None:
 
 def print_snapshots(frame: pd.DataFrame) -> None:
     table = Table(title="Snapshots", title_justify="left")
-    for column in ("snapshot_id", "period", "status", "scored_at", "version", "checks", "current"):
+    columns = ("snapshot_id", "period", "status", "scored_at", "version", "hash", "checks")
+    for column in (*columns, "current"):
         table.add_column(column)
     for row in frame.itertuples():
         table.add_row(
@@ -92,7 +99,48 @@ def print_snapshots(frame: pd.DataFrame) -> None:
             row.status,
             f"{pd.Timestamp(row.scored_at):%Y-%m-%d %H:%M:%S}",
             row.scorecard_version,
+            row.scorecard_hash[:12],
             "passed" if row.checks_passed else "FAILED",
             "*" if row.is_current else "",
+        )
+    console.print(table)
+
+
+def print_span_kpis(title: str, frame: pd.DataFrame) -> None:
+    """A quarter's or year's KPI values per entity (from `aggregate_kpis`)."""
+    table = Table(title=title, title_justify="left")
+    for column in ("entity", "kpi", "value", "numerator", "denominator", "months"):
+        table.add_column(column, justify="left" if column in ("entity", "kpi") else "right")
+    for row in frame.itertuples():
+        table.add_row(
+            str(row.entity_id),
+            row.kpi,
+            _number(row.value, 2),
+            _number(row.numerator, 2),
+            _number(row.denominator, 2),
+            str(row.months),
+        )
+    console.print(table)
+
+
+def print_diff(title: str, frame: pd.DataFrame) -> None:
+    """One row per changed field between two snapshots, with the change where both are numbers."""
+    table = Table(title=title, title_justify="left")
+    for column in ("type", "entity", "kpi", "field", "before", "after", "change"):
+        table.add_column(
+            column, justify="right" if column in ("before", "after", "change") else "left"
+        )
+    for row in frame.itertuples():
+        numbers = all(
+            isinstance(v, int | float) and not pd.isna(v) for v in (row.before, row.after)
+        )
+        table.add_row(
+            row.entity_type,
+            str(row.entity_id),
+            row.kpi,
+            row.field,
+            _number(row.before, 2),
+            _number(row.after, 2),
+            f"{row.after - row.before:+,.2f}" if numbers else "",
         )
     console.print(table)

@@ -8,6 +8,8 @@ from datetime import date
 from pipelines.config import CONVERSION_TYPES, PipelineConfig
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+QUARTER_PATTERN = re.compile(r"^(\d{4})-Q([1-4])$")
+YEAR_PATTERN = re.compile(r"^(\d{4})$")
 
 
 def parse_month(text: str) -> date:
@@ -16,6 +18,20 @@ def parse_month(text: str) -> date:
     if match is None or (len(text) == 10 and text[7:] != "-01"):
         raise ValueError(f"'{text}' is not a month: expected YYYY-MM")
     return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def parse_span(text: str) -> tuple[date, date]:
+    """A month ('2025-03'), quarter ('2025-Q2') or year ('2025') -> (first month, last month)."""
+    if match := QUARTER_PATTERN.match(text):
+        first = date(int(match.group(1)), 3 * int(match.group(2)) - 2, 1)
+        return first, add_months(first, 2)
+    if match := YEAR_PATTERN.match(text):
+        return date(int(text), 1, 1), date(int(text), 12, 1)
+    try:
+        month = parse_month(text)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a period: expected YYYY-MM, YYYY-Qn or YYYY") from None
+    return month, month
 
 
 def month_label(month: date) -> str:

@@ -25,6 +25,8 @@ from pipelines.partitions import partition_key
 # The CLI prints its own progress and outcome; the full event log stays in DAGSTER_HOME.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
+SNAPSHOT_OP = "scorecard__snapshot"  # the op of asset scorecard/snapshot
+
 # A step that failed only because its blocking check failed: the check itself is reported.
 CHECK_FAILURE_ERROR = "DagsterAssetCheckFailedError"
 
@@ -56,12 +58,21 @@ def dagster_instance() -> DagsterInstance:
 
 
 def run_periods(
-    first: date, last: date, on_step: Callable[[int, int, str], None] | None = None
+    first: date,
+    last: date,
+    on_step: Callable[[int, int, str], None] | None = None,
+    rescore_version: str | None = None,
+    rescore: bool = False,
 ) -> RunOutcome:
-    """Run the scorecard job over first..last as ONE run (single-run backfill policy)."""
+    """Run the scorecard job over first..last as ONE run (single-run backfill policy); with
+    `rescore`, the rescore job (snapshot only, under `rescore_version` if given)."""
     from pipelines.definitions import defs
 
-    job = defs.resolve_job_def("scorecard_job")
+    job = defs.resolve_job_def("rescore_job" if rescore else "scorecard_job")
+    run_config = dict(QUIET_CONSOLE)
+    if rescore:
+        snapshot = {"rescore": True, "scorecard_version": rescore_version or ""}
+        run_config["ops"] = {SNAPSHOT_OP: {"config": snapshot}}
     instance = dagster_instance()
     run_id = make_new_run_id()
     tags = {
@@ -81,7 +92,7 @@ def run_periods(
     with open(log_path, "w") as log, contextlib.redirect_stdout(log):
         try:
             result = job.execute_in_process(
-                run_config=QUIET_CONSOLE,
+                run_config=run_config,
                 instance=instance,
                 run_id=run_id,
                 tags=tags,

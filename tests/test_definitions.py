@@ -24,6 +24,9 @@ def test_definitions_load_with_the_whole_graph():
 
 def test_job_and_schedules_exist():
     assert defs.resolve_job_def("scorecard_job").partitions_def is not None
+    rescore = defs.resolve_job_def("rescore_job")
+    assert rescore.partitions_def is not None
+    assert [node.name for node in rescore.graph.node_defs] == ["scorecard__snapshot"]
     names = {s.name for s in defs.schedules}
     assert names == {"daily_open_period", "monthly_close_period"}
 

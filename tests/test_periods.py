@@ -48,3 +48,15 @@ def test_dbt_vars_carry_the_range_and_the_attribution_settings():
     assert variables["position_based"] == {"first": 0.4, "last": 0.4}
     assert variables["w_shaped"] == {"first": 0.3, "lead_creation": 0.3, "last": 0.3}
     assert {"channel": "paid_search", "is_paid": True} in variables["channels"]
+
+
+def test_parse_span_reads_months_quarters_and_years():
+    from pipelines.periods import parse_span
+
+    assert parse_span("2025-03") == (date(2025, 3, 1), date(2025, 3, 1))
+    assert parse_span("2025-Q2") == (date(2025, 4, 1), date(2025, 6, 1))
+    assert parse_span("2025-Q4") == (date(2025, 10, 1), date(2025, 12, 1))
+    assert parse_span("2025") == (date(2025, 1, 1), date(2025, 12, 1))
+    for bad in ("2025-Q5", "2025-13", "Q2"):
+        with pytest.raises(ValueError, match="expected YYYY-MM, YYYY-Qn or YYYY"):
+            parse_span(bad)

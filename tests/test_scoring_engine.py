@@ -11,9 +11,11 @@ import pytest
 from pipelines.config import PROJECT_ROOT
 from pipelines.periods import add_months
 from pipelines.scoring.engine import (
+    ALERT_COLUMNS,
     ENTITY_SCORE_COLUMNS,
     KPI_SCORE_COLUMNS,
     ScoredPeriod,
+    rolled_up_scores,
     score_period,
 )
 from pipelines.scoring.scorecard import ScorecardVersion, load_scorecard
@@ -361,23 +363,143 @@ def test_alert_when_a_value_moves_more_than_the_threshold_from_its_trailing_mean
         {"at": 0.15, "down": -0.16, "new": np.nan, "over": 0.16, "short": 0.2, "zero": np.nan},
         nan_ok=True,
     )
+    # the alerts table: one row per alert, with its baseline, change, direction and threshold
+    table = scored.alerts.set_index("entity_id")
+    assert table.columns.tolist() == [c for c in ALERT_COLUMNS if c != "entity_id"]
+    assert table[["value", "baseline", "change", "direction"]].to_dict("index") == {
+        "down": {"value": 84.0, "baseline": 100.0, "change": -0.16, "direction": "down"},
+        "over": {"value": 116.0, "baseline": 100.0, "change": 0.16, "direction": "up"},
+        "short": {"value": 120.0, "baseline": 100.0, "change": 0.2, "direction": "up"},
+    }
+    assert (table["threshold"] == 0.15).all() and (table["period"] == PERIOD).all()
 
 
-def test_target_from_last_year_plus_a_change() -> None:
-    rule = {"source": "last_year", "change": 0.1}
+@pytest.mark.parametrize(
+    ("rule", "months_ago", "target", "points"),
+    [
+        # last year + 10%: 100 x 1.1 = 110; 99 / 110 = 0.9 -> 90 points
+        ({"source": "last_year", "change": 0.1}, 12, 110, 90),
+        # last month - 20%: 100 x 0.8 = 80; 99 / 80 = 1.2375, capped at 1.2 -> 120 points
+        ({"source": "previous_period", "change": -0.2}, 1, 80, 120),
+    ],
+)
+def test_targets_from_a_past_value_and_a_change(
+    rule: dict, months_ago: int, target: float, points: float
+) -> None:
     scored = score(
         [
             kpis(("rep", "r1", "revenue", 99.0), ("rep", "r2", "revenue", 99.0)),
-            kpis(("rep", "r1", "revenue", 100.0), months_ago=12),
+            kpis(("rep", "r1", "revenue", 100.0), months_ago=months_ago),
+            # r2's history is in the other month: the rule finds no value to start from
+            kpis(("rep", "r2", "revenue", 100.0), months_ago=13 - months_ago),
         ],
         targets(("rep", "r1", "revenue", 50.0)),  # ignored: the rule sets the target
         reps("r1", "r2"),
         version(rep=[scored_kpi("revenue", 100, target=rule)]),
     )
-    # target 100 x 1.1 = 110; 99 / 110 = 0.9 -> 90 points
     r1 = kpi_row(scored, "r1", "revenue")
-    assert r1[["target", "score"]].tolist() == [pytest.approx(110), pytest.approx(90)]
+    assert r1[["target", "score"]].tolist() == [pytest.approx(target), pytest.approx(points)]
     assert kpi_row(scored, "r2", "revenue")["status"] == "no target"
+
+
+def test_company_targets_decompose_by_last_months_share() -> None:
+    rule = {"source": "company_share", "share_by": "revenue"}
+    entities = pd.DataFrame(
+        [
+            ("company", "company", None, None),
+            ("team", "t1", "company", "mature"),
+            ("rep", "r1", "t1", "mature"),
+            ("rep", "r2", "t1", "mature"),
+            ("rep", "r3", "t1", "mature"),
+        ],
+        columns=["entity_type", "entity_id", "parent_entity_id", "stage"],
+    )
+    scored = score(
+        [
+            kpis(*[(t, e, "won_deal_value", 50.0) for t, e in entities.iloc[1:, :2].values]),
+            kpis(
+                ("company", "company", "revenue", 1000.0),
+                ("team", "t1", "revenue", 800.0),
+                ("rep", "r1", "revenue", 600.0),
+                ("rep", "r2", "revenue", 200.0),
+                months_ago=1,
+            ),
+        ],
+        targets(("company", "company", "won_deal_value", 500.0)),
+        entities,
+        version(
+            team=[scored_kpi("won_deal_value", 100, target=rule)],
+            rep=[scored_kpi("won_deal_value", 100, target=rule)],
+        ),
+    )
+    # last month's revenue shares of the company's 1000: t1 0.8, r1 0.6, r2 0.2, r3 none;
+    # targets 500 x share: t1 400, r1 300, r2 100; r3 has no share, so no target
+    result = scored.kpi_scores.set_index("entity_id")
+    assert result["target"].to_dict() == pytest.approx(
+        {"t1": 400.0, "r1": 300.0, "r2": 100.0, "r3": np.nan}, nan_ok=True
+    )
+    # r2: 50 / 100 = 0.5 -> 50 points
+    assert result.loc["r2", "score"] == pytest.approx(50)
+    assert result.loc["r3", "status"] == "no target"
+
+
+def test_scores_roll_up_reps_to_teams_to_parent_teams_to_the_company() -> None:
+    scores = pd.DataFrame(
+        [
+            ("company", "company", None, 70.0),
+            ("team", "top", "company", 10.0),
+            ("team", "east", "top", 20.0),
+            ("team", "west", "top", 30.0),
+            ("team", "empty", "company", 40.0),
+            ("rep", "e1", "east", 90.0),
+            ("rep", "e2", "east", 60.0),
+            ("rep", "w1", "west", 80.0),
+            ("rep", "w2", "west", np.nan),
+            ("rep", "t1", "top", 50.0),
+            ("channel", "search", "company", 99.0),
+        ],
+        columns=["entity_type", "entity_id", "parent_entity_id", "total_score"],
+    )
+    equal = dict(zip(scores["entity_id"], rolled_up_scores(scores, None), strict=True))
+    # east (90 + 60) / 2 = 75; west 80 (w2 unscored); top (75 + 80 + 50) / 3 = 68.33..;
+    # empty: nothing below -> null; company: only top -> 68.33..; a channel is not rolled up
+    assert equal == pytest.approx(
+        {
+            "company": 205 / 3, "top": 205 / 3, "east": 75.0, "west": 80.0, "empty": np.nan,
+            "e1": 90.0, "e2": 60.0, "w1": 80.0, "w2": np.nan, "t1": 50.0, "search": np.nan,
+        },
+        nan_ok=True,
+    )  # fmt: skip
+    revenue = pd.Series(
+        {("rep", "e1"): 300.0, ("rep", "e2"): 100.0, ("rep", "w1"): 200.0, ("rep", "t1"): 0.0,
+         ("team", "east"): 400.0, ("team", "west"): 100.0, ("team", "top"): 500.0}
+    )  # fmt: skip
+    weighted = dict(zip(scores["entity_id"], rolled_up_scores(scores, revenue), strict=True))
+    # east (90 x 300 + 60 x 100) / 400 = 82.5; top (82.5 x 400 + 80 x 100) / 500 = 82
+    # (t1 weighs 0); company: top alone = 82
+    assert [weighted[e] for e in ("east", "west", "top", "company")] == pytest.approx(
+        [82.5, 80.0, 82.0, 82.0]
+    )
+
+
+def test_reps_peer_and_rank_with_reps_of_the_same_role() -> None:
+    entities = reps("a1", "a2", "b1").assign(peer_group=["sdr", "sdr", "ae"])
+    values = {"a1": 10.0, "a2": 30.0, "b1": 100.0}
+    scored = score(
+        [kpis(*[("rep", rep, "revenue", value) for rep, value in values.items()])],
+        targets(*[("rep", rep, "revenue", 100.0) for rep in values]),
+        entities,
+        version(rep=[scored_kpi("revenue", 100)]),
+    )
+    medians = scored.kpi_scores.set_index("entity_id")["peer_median"].to_dict()
+    assert medians == {"a1": 20.0, "a2": 20.0, "b1": 100.0}
+    # scores 10, 30, 100: a2 leads the SDRs, b1 is the only AE
+    ranks = scored.entity_scores.set_index("entity_id")[["peer_group", "rank", "percentile"]]
+    assert ranks.to_dict("index") == {
+        "a1": {"peer_group": "sdr", "rank": 2, "percentile": 50.0},
+        "a2": {"peer_group": "sdr", "rank": 1, "percentile": 100.0},
+        "b1": {"peer_group": "ae", "rank": 1, "percentile": 100.0},
+    }
 
 
 def test_stage_lists_replace_the_default_for_teams_and_their_reps() -> None:

@@ -62,6 +62,20 @@ def test_default_scorecard_loads() -> None:
     assert version.alert_threshold == 0.15
 
 
+def test_the_2026_version_weights_teams_by_stage() -> None:
+    version = load_scorecard(DEFAULT_FILE).version_for(date(2026, 1, 1))
+    assert (version.version, version.rollup_basis) == ("2026.1", "revenue")
+    stages = version.entity_types[EntityType.TEAM].by_stage
+    weights = {stage: {k.kpi: k.weight for k in kpis} for stage, kpis in stages.items()}
+    assert weights["new_business"] == {
+        "new_customers": 40, "won_deal_value": 30, "training_completion": 20, "compliance_rate": 10
+    }  # fmt: skip
+    assert weights["mature"] == {
+        "revenue": 40, "won_deal_value": 20, "win_rate": 20, "innovation_proposals": 20
+    }  # fmt: skip
+    assert load_scorecard(DEFAULT_FILE).version_for(date(2025, 12, 1)).version == "2025.1"
+
+
 def test_catalogue_expands_roas_per_attribution_model() -> None:
     catalogue = kpi_catalogue()
     assert catalogue["roas_time_decay"].entity_types == (EntityType.CHANNEL, EntityType.CAMPAIGN)
@@ -149,11 +163,55 @@ def test_stage_lists_only_for_known_team_stages(tmp_path: Path) -> None:
     )
 
 
+def rule_edit(entity_type: str, kpi: str, rule: dict) -> Edit:
+    return lambda d: kpi_entry(d, entity_type, kpi).update(target=rule)
+
+
+def target_error(tmp_path: Path, entity_type: str, kpi: str, rule: dict) -> str:
+    return load_error(tmp_path, rule_edit(entity_type, kpi, rule))
+
+
+def test_target_rules_are_checked(tmp_path: Path) -> None:
+    for rule in (
+        {"source": "previous_period", "change": -0.05},
+        {"source": "company_share", "share_by": "revenue"},
+    ):
+        assert load_scorecard(write(tmp_path, rule_edit("rep", "won_deal_value", rule)))
+    assert "change applies only to source: last_year or previous_period" in target_error(
+        tmp_path, "rep", "revenue", {"change": 0.1}
+    )
+    assert "share_by is required by, and only by, source: company_share" in target_error(
+        tmp_path, "rep", "revenue", {"source": "company_share"}
+    )
+    assert "company_share needs an additive share_by (currency or count), win_rate is ratio" in (
+        target_error(
+            tmp_path, "rep", "revenue", {"source": "company_share", "share_by": "win_rate"}
+        )
+    )
+    assert "company: revenue: company_share cannot set the company's own target" in target_error(
+        tmp_path, "company", "revenue", {"source": "company_share", "share_by": "revenue"}
+    )
+    assert "win_rate: company_share needs an additive KPI (currency or count)" in target_error(
+        tmp_path, "rep", "win_rate", {"source": "company_share", "share_by": "revenue"}
+    )
+
+
+def test_rollup_basis_is_equal_or_a_team_and_rep_kpi(tmp_path: Path) -> None:
+    def basis(name: str) -> Edit:
+        return lambda d: d["versions"][0].update(rollup={"basis": name})
+
+    assert load_scorecard(write(tmp_path, basis("revenue"))).versions[0].rollup_basis == "revenue"
+    assert load_scorecard(DEFAULT_FILE).versions[0].rollup_basis is None
+    assert "rollup basis must be 'equal' or a KPI of team, rep, got 'roas'" in load_error(
+        tmp_path, basis("roas")
+    )
+
+
 def second_version(effective_from: str, name: str = "2025.2") -> Edit:
     def edit(data: dict) -> None:
         later = json.loads(json.dumps(data["versions"][0]))
         later.update(version=name, effective_from=effective_from)
-        data["versions"].append(later)
+        data["versions"] = [data["versions"][0], later]
 
     return edit
 

@@ -47,23 +47,33 @@ def with_values(rows: pd.DataFrame, kpis: pd.DataFrame, period: date) -> pd.Data
 
 
 def with_peers(rows: pd.DataFrame, current: pd.DataFrame, entities: pd.DataFrame) -> pd.DataFrame:
-    """Add peer_median and peer_top_decile: this period's values of the same entity type and stage.
+    """Add peer_median and peer_top_decile: this period's values of the same entity type and peer
+    group (`peer_group` of the entities: a rep's role, a team's stage; else the stage).
 
     The top decile is the 90th percentile where higher is better, the 10th where lower is."""
-    peers = current.merge(
-        entities[["entity_type", "entity_id", "stage"]], on=["entity_type", "entity_id"]
-    )
+    entities = entities[["entity_type", "entity_id"]].assign(peer_key=peer_groups(entities))
+    rows = rows.merge(entities, on=["entity_type", "entity_id"], how="left")
+    peers = current.merge(entities, on=["entity_type", "entity_id"])
     peers = peers[peers["value"].notna()].assign(peer_group=_peer_group)
     group = ["entity_type", "peer_group", "kpi"]
     stats = peers.groupby(group)["value"].quantile([0.5, 0.9, 0.1]).unstack()
     stats = stats.reindex(columns=[0.5, 0.9, 0.1]).set_axis(["peer_median", "p90", "p10"], axis=1)
     rows = rows.assign(peer_group=_peer_group).merge(stats.reset_index(), on=group, how="left")
     top_decile = rows["p90"].where(rows["direction"] == "higher", rows["p10"])
-    return rows.assign(peer_top_decile=top_decile).drop(columns=["peer_group", "p90", "p10"])
+    return rows.assign(peer_top_decile=top_decile).drop(
+        columns=["peer_key", "peer_group", "p90", "p10"]
+    )
+
+
+def peer_groups(entities: pd.DataFrame) -> pd.Series:
+    """Each entity's peer group within its type: `peer_group` (a rep's role, a team's stage)
+    when the entities carry one, else the stage; "" for none."""
+    column = "peer_group" if "peer_group" in entities else "stage"
+    return entities[column].fillna(NO_STAGE)
 
 
 def _peer_group(frame: pd.DataFrame) -> pd.Series:
-    return frame["stage"].fillna(NO_STAGE)
+    return frame["peer_key"].fillna(NO_STAGE)
 
 
 def alerts(value: pd.Series, baseline: pd.Series, threshold: float) -> tuple[pd.Series, pd.Series]:

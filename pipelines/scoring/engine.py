@@ -10,16 +10,18 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from pipelines.periods import add_months
 from pipelines.scoring.comparisons import (
     DECIMALS,
     KEY,
     alerts,
     months_compared,
+    peer_groups,
     with_peers,
     with_values,
 )
 from pipelines.scoring.curves import Curve, apply_curves
-from pipelines.scoring.scorecard import WEIGHT_TOTAL, ScorecardVersion
+from pipelines.scoring.scorecard import WEIGHT_TOTAL, ScorecardVersion, TargetSource
 
 ENTITY = ["entity_type", "entity_id"]
 DEFAULT_LIST = ""  # plan key of an entity type's default KPI list; stage lists use the stage
@@ -30,15 +32,24 @@ KPI_SCORE_COLUMNS = [
     "year_ago_value", "peer_median", "peer_top_decile", "alert", "alert_change",
 ]  # fmt: skip
 ENTITY_SCORE_COLUMNS = [
-    "period", "entity_type", "entity_id", "parent_entity_id", "total_score", "grade",
+    "period", "entity_type", "entity_id", "parent_entity_id", "peer_group", "total_score", "grade",
     "grade_label", "rank", "percentile", "achievement_basis", "bonus_multiplier",
+    "rolled_up_score",
 ]  # fmt: skip
+
+
+ALERT_COLUMNS = [
+    "period", "entity_type", "entity_id", "kpi", "value", "baseline", "change", "direction",
+    "threshold",
+]  # fmt: skip
+ROLLUP_TREE = ("company", "team", "rep")
 
 
 @dataclass(frozen=True)
 class ScoredPeriod:
     kpi_scores: pd.DataFrame
     entity_scores: pd.DataFrame
+    alerts: pd.DataFrame
 
 
 def score_period(
@@ -62,22 +73,124 @@ def score_period(
     _require_unique(targets, KEY, "targets")
     _require_unique(entities, ENTITY, "entities")
     scored = _scored_entities(kpis[kpis["period"] == period], entities, version)
-    kpis = kpis[kpis["kpi"].isin(plan["kpi"])]  # only scored KPIs need values and comparisons
-    current = kpis[kpis["period"] == period]
+    basis = _rollup_basis(kpis[kpis["period"] == period], version.rollup_basis)
+    # Only scored KPIs (and the KPIs shares are taken from) need values and comparisons.
+    kpis = kpis[kpis["kpi"].isin(plan["kpi"]) | kpis["kpi"].isin(plan["share_by"])]
+    current = kpis[(kpis["period"] == period) & kpis["kpi"].isin(plan["kpi"])]
     rows = scored.merge(plan, on=["entity_type", "plan_key"])
     rows = with_values(rows, kpis, period)
     rows = with_peers(rows, current, entities)
     rows = rows.merge(targets, on=KEY, how="left")
-    rows["target"] = rows["target_value"].where(
-        rows["last_year_factor"].isna(), rows["year_ago_value"] * rows["last_year_factor"]
-    )
+    rows["target"] = rule_targets(rows, kpis, targets, period)
     rows = _score_kpis(rows, curves)
     rows["alert"], rows["alert_change"] = alerts(
         rows["value"], rows["baseline"], version.alert_threshold
     )
     rows["period"] = period
     kpi_scores = rows.sort_values(KEY)[KPI_SCORE_COLUMNS].reset_index(drop=True)
-    return ScoredPeriod(kpi_scores, _score_entities(rows, scored, version, period))
+    entity_scores = _score_entities(rows, scored, version, period)
+    entity_scores["rolled_up_score"] = rolled_up_scores(entity_scores, basis)
+    return ScoredPeriod(kpi_scores, entity_scores, alert_rows(rows, version.alert_threshold))
+
+
+def rule_targets(
+    rows: pd.DataFrame, kpis: pd.DataFrame, targets: pd.DataFrame, period: date
+) -> pd.Series:
+    """Each row's target under its KPI's rule (rows carry target_value, previous_value,
+    year_ago_value, target_source, target_factor and share_by).
+
+    company_share: the company's target x (the entity's share_by value last month / the
+    company's); NULL when either is missing or the company's is zero."""
+    previous = kpis.loc[kpis["period"] == add_months(period, -1), [*KEY, "value"]]
+    shares = previous.rename(columns={"kpi": "share_by", "value": "share_value"})
+    company = shares[shares["entity_type"] == "company"]
+    company = company[["share_by", "share_value"]].rename(columns={"share_value": "company_value"})
+    company_targets = targets.loc[targets["entity_type"] == "company", ["kpi", "target_value"]]
+    shared = (
+        rows[[*KEY, "share_by"]]
+        .merge(shares, on=["entity_type", "entity_id", "share_by"], how="left")
+        .merge(company, on="share_by", how="left")
+        .merge(company_targets.rename(columns={"target_value": "company_target"}), how="left")
+    )
+    share = shared["share_value"] / shared["company_value"].where(shared["company_value"] != 0)
+    by_source = {
+        TargetSource.TARGETS: rows["target_value"].to_numpy(),
+        TargetSource.LAST_YEAR: (rows["year_ago_value"] * rows["target_factor"]).to_numpy(),
+        TargetSource.PREVIOUS_PERIOD: (rows["previous_value"] * rows["target_factor"]).to_numpy(),
+        TargetSource.COMPANY_SHARE: (shared["company_target"] * share).to_numpy(),
+    }
+    source = rows["target_source"].to_numpy()
+    chosen = np.select([source == str(s) for s in by_source], list(by_source.values()), np.nan)
+    return pd.Series(chosen, index=rows.index, dtype=float)
+
+
+def alert_rows(rows: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """One row per KPI that moved more than `threshold` from its trailing baseline."""
+    moved = rows[rows["alert"].fillna(False).astype(bool)]
+    return (
+        moved.assign(
+            change=moved["alert_change"],
+            direction=np.where(moved["alert_change"] > 0, "up", "down"),
+            threshold=threshold,
+        )
+        .sort_values(KEY)[ALERT_COLUMNS]
+        .reset_index(drop=True)
+    )
+
+
+def _rollup_basis(current: pd.DataFrame, basis_kpi: str | None) -> pd.Series | None:
+    """Each entity's roll-up weight (its value of the basis KPI), or None for equal weights."""
+    if basis_kpi is None:
+        return None
+    values = current[current["kpi"] == basis_kpi]
+    return values.set_index(ENTITY)["value"]
+
+
+def rolled_up_scores(entity_scores: pd.DataFrame, basis: pd.Series | None) -> pd.Series:
+    """Scores rolled up the sales tree: a rep's is its total score; a team's and the company's the
+    weighted mean of the rolled-up scores directly below (its reps and child teams).
+
+    Weights: 1 each, or `basis` (by (entity_type, entity_id)); children without a score or a
+    positive weight are left out; NULL when nothing below is scored. Other types: NULL."""
+    frame = entity_scores.reset_index(drop=True)
+    keys = list(zip(frame["entity_type"], frame["entity_id"], strict=True))
+    totals = dict(zip(keys, frame["total_score"], strict=True))
+    children: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for key, parent in zip(keys, frame["parent_entity_id"], strict=True):
+        if key[0] in ("team", "rep") and isinstance(parent, str):
+            parent_type = "company" if key[0] == "team" and parent == "company" else "team"
+            children.setdefault((parent_type, parent), []).append(key)
+    weights = {} if basis is None else basis.to_dict()
+    rolled: dict[tuple[str, str], float] = {}
+
+    def roll(key: tuple[str, str], path: tuple) -> float:
+        if key in path:
+            raise ValueError(f"the team hierarchy has a cycle through {key[1]}")
+        if key not in rolled:
+            if key[0] == "rep":
+                rolled[key] = totals.get(key, np.nan)
+            else:
+                below = [(roll(child, (*path, key)), child) for child in children.get(key, [])]
+                pairs = [
+                    (score, weight)
+                    for score, child in below
+                    if pd.notna(score)
+                    and pd.notna(weight := weights.get(child, 1.0 if basis is None else np.nan))
+                    and weight > 0
+                ]
+                total_weight = sum(weight for _, weight in pairs)
+                rolled[key] = (
+                    round(sum(s * w for s, w in pairs) / total_weight, DECIMALS)
+                    if total_weight
+                    else np.nan
+                )
+        return rolled[key]
+
+    return pd.Series(
+        [roll(key, ()) if key[0] in ROLLUP_TREE else np.nan for key in keys],
+        index=entity_scores.index,
+        dtype=float,
+    )
 
 
 def _require_date_periods(frame: pd.DataFrame, name: str) -> None:
@@ -123,12 +236,14 @@ def _plan(version: ScorecardVersion) -> tuple[pd.DataFrame, list[Curve]]:
                     "direction": str(scored.direction),
                     "weight": scored.weight,
                     "curve_index": len(curves),
-                    "last_year_factor": scored.target.last_year_factor,
+                    "target_source": str(scored.target.source),
+                    "target_factor": scored.target.factor,
+                    "share_by": scored.target.share_by,
                 }
             )
             curves.append(scored.curve)
     plan = pd.DataFrame(rows)
-    return plan.astype({"last_year_factor": float}), curves
+    return plan, curves
 
 
 def _score_kpis(rows: pd.DataFrame, curves: list[Curve]) -> pd.DataFrame:
@@ -173,10 +288,11 @@ def _score_entities(
 ) -> pd.DataFrame:
     """Total score, grade, rank and percentile within the entity type, and bonus tier."""
     sums = rows.groupby(ENTITY, as_index=False)[["weighted_score", "basis_part"]].sum(min_count=1)
-    totals = scored[[*ENTITY, "parent_entity_id"]].merge(sums.round(DECIMALS), on=ENTITY)
+    totals = scored[[*ENTITY, "parent_entity_id"]].assign(peer_group=peer_groups(scored))
+    totals = totals.merge(sums.round(DECIMALS), on=ENTITY)
     total, basis = totals["weighted_score"], totals["basis_part"]
     bands = list(reversed(version.grade_bands))  # lowest first, as the lookup needs
-    by_type = total.groupby(totals["entity_type"])
+    by_type = total.groupby([totals["entity_type"], totals["peer_group"]])  # rank among peers
     return (
         totals.assign(
             period=period,
@@ -191,6 +307,7 @@ def _score_entities(
                 [t.min_achievement for t in version.bonus_tiers],
                 [t.multiplier for t in version.bonus_tiers],
             ).astype(float),
+            rolled_up_score=np.nan,  # set once every entity of the period is scored
         )
         .sort_values(ENTITY)[ENTITY_SCORE_COLUMNS]
         .reset_index(drop=True)

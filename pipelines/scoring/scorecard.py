@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -18,7 +17,7 @@ from pipelines.config import ConfigError, load_yaml_model
 from pipelines.extract.contract import load_contract
 from pipelines.periods import month_label, parse_month
 from pipelines.scoring.curves import Curve
-from pipelines.scoring.kpi_catalogue import Direction, EntityType, kpi_catalogue
+from pipelines.scoring.kpi_catalogue import Direction, EntityType, Unit, kpi_catalogue
 
 WEIGHT_TOTAL = 100.0
 STAGED_ENTITY_TYPES = (EntityType.TEAM, EntityType.REP)  # reps take their team's stage
@@ -37,24 +36,44 @@ class Perspective(StrEnum):
     LEARNING_GROWTH = "learning_growth"
 
 
+class TargetSource(StrEnum):
+    """Where a KPI's target comes from."""
+
+    TARGETS = "targets"  # the targets table (plans), entity by entity
+    LAST_YEAR = "last_year"  # the same month last year x (1 + change)
+    PREVIOUS_PERIOD = "previous_period"  # the previous month x (1 + change)
+    COMPANY_SHARE = "company_share"  # the company's target x the entity's share of `share_by`
+
+
+RELATIVE_SOURCES = (TargetSource.LAST_YEAR, TargetSource.PREVIOUS_PERIOD)
+ADDITIVE_UNITS = (Unit.CURRENCY, Unit.COUNT)  # a company figure splits into shares of these only
+
+
 class TargetRule(BaseModel):
-    """Where a KPI's target comes from: the targets table, or last year's value x (1 + change)."""
+    """A KPI's target: the targets table, a past value +/- a change, or a share of the company's.
+
+    company_share splits the company's target for the KPI by each entity's share of the company's
+    `share_by` KPI in the previous month (a team's revenue covers its descendant teams, so shares
+    of teams and of reps each add up to the company)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    source: Literal["targets", "last_year"] = "targets"
+    source: TargetSource = TargetSource.TARGETS
     change: float = Field(0.0, gt=-1)
+    share_by: str | None = None
 
     @model_validator(mode="after")
-    def _change_needs_rule(self) -> TargetRule:
-        if self.source == "targets" and self.change != 0:
-            raise ValueError("change applies only to source: last_year")
+    def _options_fit_the_source(self) -> TargetRule:
+        if self.change != 0 and self.source not in RELATIVE_SOURCES:
+            raise ValueError(f"change applies only to source: {' or '.join(RELATIVE_SOURCES)}")
+        if (self.share_by is None) == (self.source == TargetSource.COMPANY_SHARE):
+            raise ValueError("share_by is required by, and only by, source: company_share")
         return self
 
     @property
-    def last_year_factor(self) -> float | None:
-        """The factor on last year's value, or None when the targets table sets the target."""
-        return 1 + self.change if self.source == "last_year" else None
+    def factor(self) -> float:
+        """The factor on the past value a relative rule starts from."""
+        return 1 + self.change
 
 
 class ScoredKpi(BaseModel):
@@ -105,6 +124,32 @@ DEFAULT_BONUS_TIERS = (
 )
 
 
+class Rollup(BaseModel):
+    """How scores roll up reps -> teams -> parent teams -> company: a weighted mean of the scores
+    directly below, each weighted equally or by its value of a KPI (e.g. revenue)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    basis: str = "equal"
+
+    @field_validator("basis")
+    @classmethod
+    def _known_basis(cls, basis: str) -> str:
+        spec = kpi_catalogue().get(basis)
+        if basis != "equal" and (spec is None or not set(ROLLUP_TYPES) <= set(spec.entity_types)):
+            raise ValueError(
+                f"rollup basis must be 'equal' or a KPI of {', '.join(ROLLUP_TYPES)}, got '{basis}'"
+            )
+        return basis
+
+    @property
+    def basis_kpi(self) -> str | None:
+        return None if self.basis == "equal" else self.basis
+
+
+ROLLUP_TYPES = (EntityType.TEAM, EntityType.REP)
+
+
 class ScorecardVersion(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -113,12 +158,18 @@ class ScorecardVersion(BaseModel):
     grade_bands: tuple[GradeBand, ...] = DEFAULT_GRADE_BANDS
     bonus_tiers: tuple[BonusTier, ...] = DEFAULT_BONUS_TIERS
     alert_threshold: float = Field(0.15, gt=0)
+    rollup: Rollup | None = None  # None: equal weights (kept out of the hash of older versions)
     entity_types: dict[EntityType, EntityTypeScorecard] = Field(min_length=1)
 
     @field_validator("effective_from")
     @classmethod
     def _month(cls, value: str) -> str:
         return month_label(parse_month(value))
+
+    @property
+    def rollup_basis(self) -> str | None:
+        """The KPI that weights roll-ups, or None for equal weights."""
+        return self.rollup.basis_kpi if self.rollup else None
 
     @property
     def first_month(self) -> date:
@@ -191,6 +242,27 @@ def _kpi_list_problems(entity_type: EntityType, kpis: list[ScoredKpi]) -> list[s
                 f"{kpi.kpi}: direction {kpi.direction} contradicts the KPI catalogue "
                 f"({spec.direction} is better)"
             )
+        elif kpi.target.source == TargetSource.COMPANY_SHARE:
+            problems += [f"{kpi.kpi}: {p}" for p in _share_problems(entity_type, kpi)]
+    return problems
+
+
+def _share_problems(entity_type: EntityType, kpi: ScoredKpi) -> list[str]:
+    """company_share needs additive KPIs the company and the entity type both have."""
+    if entity_type == EntityType.COMPANY:
+        return ["company_share cannot set the company's own target"]
+    catalogue = kpi_catalogue()
+    problems = []
+    for role, name in (("KPI", kpi.kpi), ("share_by", kpi.target.share_by)):
+        spec = catalogue.get(name)
+        if spec is None:
+            problems.append(f"share_by {name}: unknown KPI")
+        elif spec.unit not in ADDITIVE_UNITS:
+            problems.append(
+                f"company_share needs an additive {role} (currency or count), {name} is {spec.unit}"
+            )
+        elif not {EntityType.COMPANY, entity_type} <= set(spec.entity_types):
+            problems.append(f"company_share needs {name} for company and {entity_type}")
     return problems
 
 
@@ -235,6 +307,14 @@ class Scorecard(BaseModel):
             )
         return effective[-1]
 
+    def version_named(self, name: str) -> ScorecardVersion:
+        """The version called `name` (re-scoring under a chosen version)."""
+        for version in self.versions:
+            if version.version == name:
+                return version
+        known = ", ".join(v.version for v in self.versions)
+        raise ScorecardConfigError(f"no scorecard version '{name}' (versions: {known})")
+
 
 def load_scorecard(path: Path) -> Scorecard:
     try:
@@ -245,5 +325,7 @@ def load_scorecard(path: Path) -> Scorecard:
 
 def scorecard_hash(version: ScorecardVersion) -> str:
     """sha256 of the version's canonical JSON: any change to weights, curves or bands changes it."""
-    canonical = json.dumps(version.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    # Unset optional keys are left out, so adding one to the model keeps older versions' hashes.
+    dumped = version.model_dump(mode="json", exclude_none=True)
+    canonical = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -44,20 +44,26 @@ def read_inputs(warehouse: Warehouse, first: date, last: date) -> ScoringInputs:
         """,
         [first, last],
     )
+    # Peers: reps of the same role, teams of the same stage. Reps take their team's stage for
+    # the scorecard's by_stage lists.
     entities = warehouse.query(
         """
         select 'company' as entity_type, 'company' as entity_id,
-               cast(null as varchar) as parent_entity_id, cast(null as varchar) as stage
+               cast(null as varchar) as parent_entity_id, cast(null as varchar) as stage,
+               cast(null as varchar) as peer_group
         union all
-        select 'team', team_id, coalesce(parent_team_id, 'company'), stage from marts.dim_team
+        select 'team', team_id, coalesce(parent_team_id, 'company'), stage, stage
+        from marts.dim_team
         union all
-        select 'rep', reps.rep_id, reps.team_id, teams.stage
+        select 'rep', reps.rep_id, reps.team_id, teams.stage, reps.role
         from marts.dim_rep as reps
         left join marts.dim_team as teams on reps.team_id = teams.team_id
         union all
-        select 'channel', channel, 'company', cast(null as varchar) from marts.dim_channel
+        select 'channel', channel, 'company', cast(null as varchar), cast(null as varchar)
+        from marts.dim_channel
         union all
-        select 'campaign', campaign_id, channel, cast(null as varchar) from marts.dim_campaign
+        select 'campaign', campaign_id, channel, cast(null as varchar), cast(null as varchar)
+        from marts.dim_campaign
         """
     )
     for frame in (kpis, targets):

@@ -16,10 +16,12 @@ from pipelines.config import PROJECT_ROOT
 from pipelines.extract.contract import load_contract
 from pipelines.periods import month_label
 from pipelines.quality.check_results import run_verdicts
+from pipelines.scoring import engine
 from pipelines.scoring.engine import score_period
-from pipelines.scoring.scorecard import Scorecard, scorecard_hash
+from pipelines.scoring.scorecard import Scorecard, ScorecardVersion, scorecard_hash
 from pipelines.snapshot.inputs import read_inputs, source_watermarks
 from pipelines.warehouse import Warehouse
+from pipelines.warehouse.schema import ensure_layout
 
 KPI_SCORE_COLUMNS = [
     "snapshot_id",
@@ -49,6 +51,7 @@ ENTITY_SCORE_COLUMNS = [
     "entity_type",
     "entity_id",
     "parent_entity_id",
+    "peer_group",
     "total_score",
     "grade",
     "grade_label",
@@ -56,7 +59,9 @@ ENTITY_SCORE_COLUMNS = [
     "percentile",
     "achievement_basis",
     "bonus_multiplier",
+    "rolled_up_score",
 ]
+ALERT_COLUMNS = ["snapshot_id", *engine.ALERT_COLUMNS]
 
 
 class GateClosedError(RuntimeError):
@@ -114,12 +119,115 @@ def publish_snapshots(
     passed, summary = checks_summary(run_verdicts(warehouse, run_id))
     if not passed:
         raise GateClosedError(f"blocking checks failed, nothing published: {summary}")
+    versions = {month: scorecard.version_for(month) for month in months}
+    return _publish(warehouse, months, versions, run_id, dict.fromkeys(months, summary))
+
+
+def rescore_snapshots(
+    warehouse: Warehouse,
+    months: list[date],
+    scorecard: Scorecard,
+    run_id: str,
+    version_name: str | None = None,
+) -> list[PublishedSnapshot]:
+    """Re-score months from the marts already in the warehouse (no extraction, no dbt) under the
+    named version (default: each month's effective one), as new snapshots.
+
+    Same gate as a run: every month's marts must come from a run that passed every blocking
+    check and published it; the snapshot's checks_summary names that run."""
+    ensure_layout(warehouse)  # a warehouse no run has touched yet: every gate is closed
+    gates = rescore_gates(_gate_runs(warehouse), _published_runs(warehouse), months)
+    closed = [f"{month_label(m)}: {gate}" for m, gate in gates.items() if not gate.passed]
+    if closed:
+        raise GateClosedError("cannot rescore, nothing published: " + "; ".join(closed))
+    summaries = {}
+    for month, gate in gates.items():
+        _, summary = checks_summary(run_verdicts(warehouse, gate.run_id))
+        summaries[month] = json.dumps(
+            {**json.loads(summary), "rescore_of_run": gate.run_id}, sort_keys=True
+        )
+    versions = {
+        month: scorecard.version_named(version_name)
+        if version_name
+        else scorecard.version_for(month)
+        for month in months
+    }
+    return _publish(warehouse, months, versions, run_id, summaries)
+
+
+@dataclass(frozen=True)
+class RescoreGate:
+    run_id: str | None
+    passed: bool
+    reason: str = ""
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def rescore_gates(
+    runs: pd.DataFrame, published: pd.DataFrame, months: list[date]
+) -> dict[date, RescoreGate]:
+    """Per month, whether its marts may be re-scored: the latest run that checked the month
+    (`runs`: run_id, period_from, period_to, checked_at, passed) passed every blocking check and
+    published a snapshot of it (`published`: run_id, period)."""
+    gates = {}
+    done = set(zip(published["run_id"], published["period"], strict=True))
+    for month in months:
+        covering = runs[(runs["period_from"] <= month) & (runs["period_to"] >= month)]
+        if covering.empty:
+            gates[month] = RescoreGate(None, False, "no run has built this period; run it first")
+            continue
+        latest = covering.sort_values(["checked_at", "run_id"]).iloc[-1]
+        if not latest["passed"]:
+            reason = f"its latest run {latest['run_id']} failed a blocking check; run it again"
+        elif (latest["run_id"], month) not in done:
+            reason = f"its latest run {latest['run_id']} published no snapshot of it"
+        else:
+            gates[month] = RescoreGate(latest["run_id"], True)
+            continue
+        gates[month] = RescoreGate(latest["run_id"], False, reason)
+    return gates
+
+
+def _gate_runs(warehouse: Warehouse) -> pd.DataFrame:
+    runs = warehouse.query(
+        """
+        select
+            run_id,
+            period_from,
+            period_to,
+            max(checked_at) as checked_at,
+            bool_and(passed or severity <> 'blocking') as passed
+        from quality.check_results
+        group by run_id, period_from, period_to
+        """
+    )
+    for column in ("period_from", "period_to"):
+        runs[column] = pd.to_datetime(runs[column]).dt.date
+    return runs
+
+
+def _published_runs(warehouse: Warehouse) -> pd.DataFrame:
+    published = warehouse.query("select distinct run_id, period from scorecard.snapshots")
+    published["period"] = pd.to_datetime(published["period"]).dt.date
+    return published
+
+
+def _publish(
+    warehouse: Warehouse,
+    months: list[date],
+    versions: dict[date, ScorecardVersion],
+    run_id: str,
+    summaries: dict[date, str],
+) -> list[PublishedSnapshot]:
+    """Score every month under its version and publish all snapshots in one transaction."""
     inputs = read_inputs(warehouse, months[0], months[-1])
     watermarks = source_watermarks(warehouse, list(load_contract().tables), months[0], months[-1])
     scored_at = datetime.now(UTC).replace(tzinfo=None)
-    snapshots, kpi_frames, entity_frames, published = [], [], [], []
+    snapshots, kpi_frames, entity_frames, alert_frames, published = [], [], [], [], []
     for month in months:
-        version = scorecard.version_for(month)
+        version = versions[month]
         scored = score_period(month, inputs.kpis, inputs.targets, inputs.entities, version)
         snapshot_id = f"{month_label(month)}-{scored_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         status = period_status(month, scored_at)
@@ -134,14 +242,15 @@ def publish_snapshots(
                 "scorecard_hash": scorecard_hash(version),
                 "code_version": code_version(),
                 "source_watermark": watermarks.get(month),
-                "checks_passed": passed,
-                "checks_summary": summary,
+                "checks_passed": True,
+                "checks_summary": summaries[month],
             }
         )
         kpi_frames.append(scored.kpi_scores.assign(snapshot_id=snapshot_id)[KPI_SCORE_COLUMNS])
         entity_frames.append(
             scored.entity_scores.assign(snapshot_id=snapshot_id)[ENTITY_SCORE_COLUMNS]
         )
+        alert_frames.append(scored.alerts.assign(snapshot_id=snapshot_id)[ALERT_COLUMNS])
         published.append(
             PublishedSnapshot(
                 snapshot_id, month, status, version.version, len(scored.entity_scores)
@@ -153,4 +262,7 @@ def publish_snapshots(
         warehouse.insert_frame(
             "scorecard.entity_scores", pd.concat(entity_frames, ignore_index=True)
         )
+        alerts = pd.concat(alert_frames, ignore_index=True)
+        if not alerts.empty:
+            warehouse.insert_frame("scorecard.alerts", alerts)
     return published

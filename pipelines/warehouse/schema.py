@@ -106,7 +106,25 @@ SCORECARD_DDL = (
         rank bigint,
         percentile double precision,
         achievement_basis double precision,
-        bonus_multiplier double precision
+        bonus_multiplier double precision,
+        rolled_up_score double precision,
+        peer_group varchar
+    )""",
+    # Warehouses created before roll-ups and peer groups get the columns (both engines accept it).
+    "alter table scorecard.entity_scores add column if not exists rolled_up_score double precision",
+    "alter table scorecard.entity_scores add column if not exists peer_group varchar",
+    """
+    create table if not exists scorecard.alerts (
+        snapshot_id varchar not null,
+        period date not null,
+        entity_type varchar not null,
+        entity_id varchar not null,
+        kpi varchar not null,
+        value double precision,
+        baseline double precision,
+        change double precision,
+        direction varchar,
+        threshold double precision
     )""",
     # The snapshot BI should read per period: the newest final one, else the newest provisional.
     """
@@ -131,6 +149,12 @@ SCORECARD_DDL = (
     from scorecard.kpi_scores as kpi_scores
     inner join scorecard.current_snapshots as current_snapshots
         on kpi_scores.snapshot_id = current_snapshots.snapshot_id""",
+    """
+    create or replace view scorecard.current_alerts as
+    select alerts.*
+    from scorecard.alerts as alerts
+    inner join scorecard.current_snapshots as current_snapshots
+        on alerts.snapshot_id = current_snapshots.snapshot_id""",
     """
     create or replace view scorecard.current_entity_scores as
     select entity_scores.*
