@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -29,6 +31,7 @@ from pipelines.scoring.scorecard import load_scorecard
 from pipelines.settings import Target, get_settings
 from pipelines.snapshot.diff import snapshot_diff
 from pipelines.warehouse import Warehouse, WarehouseError, connect
+from pipelines.warehouse.schema import ensure_layout
 
 DEMO_MONTHS = 18
 
@@ -134,9 +137,18 @@ def _entity_filter(args: argparse.Namespace, alias: str) -> tuple[str, list[obje
     return conditions, params
 
 
+@contextmanager
+def published_warehouse() -> Iterator[Warehouse]:
+    """The warehouse with the pipeline's layout in place, so that reading one nothing was
+    published to says so instead of failing on a missing table."""
+    with connect(get_settings()) as warehouse:
+        ensure_layout(warehouse)
+        yield warehouse
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     first, last = parse_span(args.period)
-    with connect(get_settings()) as warehouse:
+    with published_warehouse() as warehouse:
         if first == last:
             return _show_month(warehouse, first, args)
         return _show_span(warehouse, first, last, args)
@@ -203,7 +215,7 @@ def _show_span(warehouse: Warehouse, first: date, last: date, args: argparse.Nam
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    with connect(get_settings()) as warehouse:
+    with published_warehouse() as warehouse:
         snapshots = warehouse.query(
             "select snapshot_id, period, scorecard_version from scorecard.snapshots "
             "where snapshot_id in (?, ?)",
@@ -242,7 +254,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_snapshots(args: argparse.Namespace) -> int:
     period_filter = "where snapshots.period = ?" if args.period else ""
     params = [parse_month(args.period)] if args.period else []
-    with connect(get_settings()) as warehouse:
+    with published_warehouse() as warehouse:
         frame = warehouse.query(
             f"""
             select snapshots.*, current_snapshots.snapshot_id is not null as is_current

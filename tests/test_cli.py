@@ -31,13 +31,7 @@ def test_a_malformed_period_is_exit_2(isolated_env: Path, capsys):
     assert "'2025-13' is not a month: expected YYYY-MM" in capsys.readouterr().out
 
 
-def test_show_without_snapshots_says_so(isolated_env: Path, capsys):
-    from pipelines.settings import get_settings
-    from pipelines.warehouse import connect
-    from pipelines.warehouse.schema import ensure_layout
-
-    with connect(get_settings()) as warehouse:
-        ensure_layout(warehouse)
+def test_show_on_a_fresh_warehouse_says_nothing_is_published(isolated_env: Path, capsys):
     assert main(["show", "--period", "2025-01"]) == ExitCode.PUBLISHED
     assert "No published scorecard for 2025-01" in capsys.readouterr().out
 
