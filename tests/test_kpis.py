@@ -174,7 +174,7 @@ RAW_ROWS = {
             mql_at="2025-03-14 10:00",
             status="disqualified",
         ),
-        # qualified in January, lost in March
+        # qualified (and SQL) in January, lost in March
         lead_row(
             "l6",
             "2025-01-05 10:00",
@@ -182,6 +182,7 @@ RAW_ROWS = {
             campaign_id="cmp_a",
             rep_id="r2",
             mql_at="2025-01-10 10:00",
+            sql_at="2025-01-20 10:00",
             status="lost",
             closed_at="2025-03-08 10:00",
         ),
@@ -252,6 +253,9 @@ RAW_ROWS = {
 # Leads created in March: l1, l2, l4, l5. MQL in March: l1 (SQL), l2, l3 (SQL), l5.
 # Closed in March: l1 won, l2 lost, l3 won, l6 lost; won: 20 + 24 days, 5000 + 3000.
 # Complaints opened in March: k1, k2, k3.
+# Impressions 1000 + 1000 + 500 + 800 = 3300, clicks 40 + 60 + 25 + 8 = 133.
+# Leads created in March: l5 disqualified, 3 valid of 4. Closed in March with an SQL: l1 won,
+# l3 won, l6 lost: 2 of 3 won.
 COMPANY = {
     "revenue": (450, 450, None),
     "orders": (6, 6, None),
@@ -267,6 +271,14 @@ COMPANY = {
     "won_deal_value": (8000, 8000, None),
     "complaint_rate": (50, 3, 6),
     "budget_deviation": (0.1, 30, 300),
+    "impressions": (3300, 3300, None),
+    "clicks": (133, 133, None),
+    "ctr": (133 / 3300, 133, 3300),
+    "cpc": (330 / 133, 330, 133),
+    "cpm": (100, 330, 3300),  # 1000 x 330 / 3300
+    "cost_per_lead": (82.5, 330, 4),
+    "valid_lead_share": (0.75, 3, 4),
+    "sql_to_won_rate": (2 / 3, 2, 3),
 }
 
 # team_sales = r1 (c1) + child team_east's r2 (c2, c3) and r4 (nothing).
@@ -274,6 +286,7 @@ COMPANY = {
 # Leads created in March: l1, l2 (l3 was created in February). MQL: l1 (SQL), l2, l3 (SQL).
 # Closed: l1 won, l2 lost, l6 lost, l3 won. Complaints: k1, k2.
 # Manual KPIs: the team's own inputs, not its reps' (r1 0.9, r2 0.5 training completion).
+# Leads l1, l2 both valid; closed with an SQL: l1 won, l3 won, l6 lost.
 TEAM_SALES = {
     "revenue": (350, 350, None),
     "orders": (4, 4, None),
@@ -285,6 +298,8 @@ TEAM_SALES = {
     "lead_to_deal_days": (22, 44, 2),
     "won_deal_value": (8000, 8000, None),
     "complaint_rate": (50, 2, 4),
+    "valid_lead_share": (1, 2, 2),
+    "sql_to_won_rate": (2 / 3, 2, 3),
     "training_completion": (0.8, 0.8, None),
     "compliance_rate": (0.95, 0.95, None),
     "innovation_proposals": (7, 7, None),
@@ -293,6 +308,7 @@ TEAM_SALES = {
 # r2 owns c2 and c3: 100 + 70 + 30 = 200 over 3 orders, 2 new. Leads l1, l2; MQL l1 (SQL), l2;
 # closed l1 won, l2 lost, l6 lost; won l1 in 20 days for 5000. Complaints k1, k2.
 # Manual KPIs as entered (innovation proposals: the re-landed 3).
+# Leads l1, l2 both valid; closed with an SQL: l1 won, l6 lost.
 REP_R2 = {
     "revenue": (200, 200, None),
     "orders": (3, 3, None),
@@ -304,6 +320,8 @@ REP_R2 = {
     "lead_to_deal_days": (20, 20, 1),
     "won_deal_value": (5000, 5000, None),
     "complaint_rate": (200 / 3, 2, 3),
+    "valid_lead_share": (1, 2, 2),
+    "sql_to_won_rate": (0.5, 1, 2),
     "training_completion": (0.5, 0.5, None),
     "compliance_rate": (1, 1, None),
     "innovation_proposals": (3, 3, None),
@@ -323,6 +341,8 @@ REP_R2 = {
 # = 4/5 of 150 = 120. Shapley: r({paid_search, email}) = 1, r({paid_search}) = 1: phi
 # paid_search 1 + 1/2, email 1/2: o1 gives paid_search 3/4 of 150 = 112.5.
 # Leads by origin: created l1, l2, l4; MQL l1 (SQL), l2; closed l1 won, l2 lost, l6 lost.
+# Funnel: CTR 125 / 2500, CPC 250 / 125, CPM 1000 x 250 / 2500, cost per lead 250 / 3 (all
+# three valid); closed with an SQL: l1 won, l6 lost.
 CHANNEL_PAID_SEARCH = {
     "revenue": (275, 275, None),
     "orders": (3.5, 3.5, None),
@@ -346,6 +366,12 @@ CHANNEL_PAID_SEARCH = {
     "mql_to_sql_rate": (0.5, 1, 2),
     "win_rate": (1 / 3, 1, 3),
     "budget_deviation": (0.25, 50, 200),
+    "ctr": (0.05, 125, 2500),
+    "cpc": (2, 250, 125),
+    "cpm": (100, 250, 2500),
+    "cost_per_lead": (250 / 3, 250, 3),
+    "valid_lead_share": (1, 3, 3),
+    "sql_to_won_rate": (0.5, 1, 2),
 }
 
 # cmp_a: o1's t1 (linear 75 of 150) and o2's t3 (100): revenue 175, orders 1.5, new: o2.
@@ -353,6 +379,8 @@ CHANNEL_PAID_SEARCH = {
 # time_decay 50, position_based 75, w_shaped 75, markov 120, shapley 112.5. Spend 100 + 100,
 # budget 160.
 # Leads: created l1, l2; MQL l1 (SQL), l2; closed l1 won, l2 lost, l6 lost.
+# Funnel: CTR 100 / 2000, CPC 200 / 100, CPM 1000 x 200 / 2000, cost per lead 200 / 2; closed
+# with an SQL: l1 won, l6 lost.
 CAMPAIGN_CMP_A = {
     "revenue": (175, 175, None),
     "orders": (1.5, 1.5, None),
@@ -376,6 +404,12 @@ CAMPAIGN_CMP_A = {
     "mql_to_sql_rate": (0.5, 1, 2),
     "win_rate": (1 / 3, 1, 3),
     "budget_deviation": (0.25, 40, 160),
+    "ctr": (0.05, 100, 2000),
+    "cpc": (2, 200, 100),
+    "cpm": (100, 200, 2000),
+    "cost_per_lead": (100, 200, 2),
+    "valid_lead_share": (1, 2, 2),
+    "sql_to_won_rate": (0.5, 1, 2),
 }
 
 UNITS = {
@@ -384,7 +418,8 @@ UNITS = {
     "new_customers": "count", "leads": "count", "mql_to_sql_rate": "ratio", "win_rate": "ratio",
     "lead_to_deal_days": "days", "won_deal_value": "currency", "complaint_rate": "per_100_orders",
     "budget_deviation": "ratio", "training_completion": "ratio", "compliance_rate": "ratio",
-    "innovation_proposals": "count",
+    "innovation_proposals": "count", "cpc": "currency", "cpm": "currency",
+    "cost_per_lead": "currency",
 }  # fmt: skip
 MANUAL_KPIS = ("training_completion", "compliance_rate", "innovation_proposals")
 NO_INPUT = "no manual input for period"
@@ -439,9 +474,16 @@ def test_division_by_zero_gives_null_with_a_reason(warehouse):
     assert email["roas"] == (None, 75, 0, "ratio", "no spend in period")
     assert email["cac"] == (None, 0, 0, "currency", "no new customers in period")
     assert email["budget_deviation"] == (None, 0, 0, "ratio", "no budget for period")
+    # email: no impressions, no clicks, no lead created in March (l3 was created in February)
+    assert email["ctr"] == (None, 0, 0, "ratio", "no impressions in period")
+    assert email["cpc"] == (None, 0, 0, "currency", "no clicks in period")
+    assert email["cpm"] == (None, 0, 0, "currency", "no impressions in period")
+    assert email["cost_per_lead"] == (None, 0, 0, "currency", "no leads in period")
+    assert email["valid_lead_share"] == (None, 0, 0, "ratio", "no leads in period")
     # team_partners (r3): its only lead l4 never reached MQL
     partners = kpis_of(warehouse, "team", "team_partners")
     assert partners["mql_to_sql_rate"] == (None, 0, 0, "ratio", "no MQLs in period")
+    assert partners["sql_to_won_rate"] == (None, 0, 0, "ratio", "no SQLs closed in period")
 
 
 def test_entities_are_the_active_ones(warehouse):

@@ -6,7 +6,10 @@
 {% endmacro %}
 
 {% macro lead_measure_columns() %}
-    {{ return(['leads', 'mqls', 'mqls_with_sql', 'closed_leads', 'won_leads', 'won_lead_days', 'won_deal_value']) }}
+    {{ return([
+        'leads', 'disqualified_leads', 'mqls', 'mqls_with_sql', 'closed_leads', 'won_leads', 'won_lead_days',
+        'won_deal_value', 'closed_sqls', 'won_sqls',
+    ]) }}
 {% endmacro %}
 
 {#- Owner-based measures (company, team, rep). -#}
@@ -76,8 +79,20 @@
         {'kpi': 'aov', 'unit': 'currency', 'numerator': 'revenue', 'denominator': 'orders',
          'null_reason': 'no orders in period', 'entity_types': all_types},
         {'kpi': 'spend', 'unit': 'currency', 'numerator': 'spend', 'entity_types': marketing_types},
-        {'kpi': 'impressions', 'unit': 'count', 'numerator': 'impressions', 'entity_types': ['channel', 'campaign']},
-        {'kpi': 'clicks', 'unit': 'count', 'numerator': 'clicks', 'entity_types': ['channel', 'campaign']},
+        {'kpi': 'impressions', 'unit': 'count', 'numerator': 'impressions', 'entity_types': marketing_types},
+        {'kpi': 'clicks', 'unit': 'count', 'numerator': 'clicks', 'entity_types': marketing_types},
+        {'kpi': 'ctr', 'unit': 'ratio', 'numerator': 'clicks', 'denominator': 'impressions',
+         'null_reason': 'no impressions in period', 'entity_types': marketing_types},
+        {'kpi': 'cpc', 'unit': 'currency', 'numerator': 'spend', 'denominator': 'clicks',
+         'null_reason': 'no clicks in period', 'entity_types': marketing_types},
+        {'kpi': 'cpm', 'unit': 'currency', 'numerator': 'spend', 'denominator': 'impressions', 'scale': 1000,
+         'null_reason': 'no impressions in period', 'entity_types': marketing_types},
+        {'kpi': 'cost_per_lead', 'unit': 'currency', 'numerator': 'spend', 'denominator': 'leads',
+         'null_reason': 'no leads in period', 'entity_types': marketing_types},
+        {'kpi': 'valid_lead_share', 'unit': 'ratio', 'numerator': 'leads - disqualified_leads',
+         'denominator': 'leads', 'null_reason': 'no leads in period', 'entity_types': all_types},
+        {'kpi': 'sql_to_won_rate', 'unit': 'ratio', 'numerator': 'won_sqls', 'denominator': 'closed_sqls',
+         'null_reason': 'no SQLs closed in period', 'entity_types': all_types},
         {'kpi': 'roas', 'unit': 'ratio', 'numerator': 'revenue', 'denominator': 'spend',
          'null_reason': 'no spend in period', 'entity_types': marketing_types},
         {'kpi': 'cac', 'unit': 'currency', 'numerator': 'spend', 'denominator': 'new_customers',

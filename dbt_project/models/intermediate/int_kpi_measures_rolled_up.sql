@@ -4,7 +4,8 @@
 -- input in it), channels (every configured one) and campaigns (any activity in the month).
 -- Teams and reps also carry their manual KPI inputs of the month, as given (NULL - none).
 
-{%- set company_columns = sales_measure_columns() + ['spend', 'budget'] %}
+{%- set company_marketing_columns = ['spend', 'impressions', 'clicks', 'budget'] %}
+{%- set company_columns = sales_measure_columns() + company_marketing_columns %}
 
 with
 
@@ -92,7 +93,7 @@ company_marketing as (
 
     select
         periods.period,
-        {{ sum_measures('marketing', ['spend', 'budget']) }}
+        {{ sum_measures('marketing', company_marketing_columns) }}
     from periods
     left join marketing
         on periods.period = marketing.period
@@ -104,8 +105,9 @@ company_measures as (
 
     select
         company_sales.*,
-        company_marketing.spend,
-        company_marketing.budget
+        {% for column in company_marketing_columns -%}
+        company_marketing.{{ column }}{{ "," if not loop.last }}
+        {% endfor %}
     from company_sales
     inner join company_marketing
         on company_sales.period = company_marketing.period
