@@ -19,8 +19,10 @@ from tests.dbt_fixtures import (
     duckdb_warehouse,
     lead_row,
     manual_kpi_row,
+    order_item_row,
     order_row,
     refund_row,
+    survey_row,
     touch_row,
 )
 
@@ -95,6 +97,17 @@ RAW_ROWS = {
         order_row("o5", "c4", "2025-03-15 10:00", gross=60),  # 60, c4 new
         order_row("o6", "c5", "2025-03-18 10:00", gross=40),  # 40, c5 new (no owner)
         order_row("o7", "c2", "2025-03-11 10:00", gross=500, status="cancelled"),
+    ],
+    "order_items": [
+        order_item_row("o0", 1, quantity=1, unit_cost=20),  # February
+        order_item_row("o1", 1, quantity=2, unit_cost=30),  # 60
+        order_item_row("o2", 1, quantity=1, unit_cost=40),  # 40
+        order_item_row("o3", 1, quantity=1, unit_cost=20),  # 20 + 15 = 35
+        order_item_row("o3", 2, quantity=1, unit_cost=15),
+        order_item_row("o4", 1, quantity=1, unit_cost=10),  # 10
+        order_item_row("o5", 1, quantity=2, unit_cost=15),  # 30
+        order_item_row("o6", 1, quantity=1, unit_cost=20),  # 20
+        order_item_row("o7", 1, quantity=5, unit_cost=100),  # cancelled
     ],
     "refunds": [refund_row("f1", "o1", "2025-03-25 10:00", amount=30)],
     "touchpoints": [
@@ -192,18 +205,21 @@ RAW_ROWS = {
             "ticket_id": "k1",
             "customer_id": "c2",
             "opened_at": "2025-03-12 10:00",
+            "first_response_at": "2025-03-13 09:00",  # 23 h: within 24 h
             "category": "complaint",
         },
         {
             "ticket_id": "k2",
             "customer_id": "c3",
             "opened_at": "2025-03-21 10:00",
+            "first_response_at": "2025-03-22 11:00",  # 25 h: late
             "category": "complaint",
         },
         {
             "ticket_id": "k3",
             "customer_id": "c5",
             "opened_at": "2025-03-19 10:00",
+            "first_response_at": "2025-03-20 10:00",  # exactly 24 h: within
             "category": "complaint",
         },
         {
@@ -218,6 +234,16 @@ RAW_ROWS = {
             "opened_at": "2025-02-27 10:00",
             "category": "complaint",
         },  # February
+    ],
+    "surveys": [
+        survey_row("s1", "c1", "2025-03-06 10:00", 5, "rating_1_5"),  # r1, satisfied
+        survey_row("s2", "c2", "2025-03-11 10:00", 3, "rating_1_5"),  # r2
+        survey_row("s3", "c3", "2025-03-13 10:00", 4, "rating_1_5"),  # r2, satisfied
+        survey_row("s4", "c4", "2025-03-16 10:00", 10, "nps_0_10"),  # r3, promoter
+        survey_row("s5", "c2", "2025-03-12 10:00", 6, "nps_0_10"),  # r2, detractor
+        survey_row("s6", "c3", "2025-03-21 10:00", 9, "nps_0_10"),  # r2, promoter
+        survey_row("s7", "c5", "2025-03-19 10:00", 8, "nps_0_10"),  # no owner, passive
+        survey_row("s8", "c1", "2025-02-20 10:00", 1, "rating_1_5"),  # February
     ],
     "manual_kpis": [
         manual_kpi_row("2025-03", "team", "team_sales", "training_completion", 0.8),
@@ -256,6 +282,10 @@ RAW_ROWS = {
 # Impressions 1000 + 1000 + 500 + 800 = 3300, clicks 40 + 60 + 25 + 8 = 133.
 # Leads created in March: l5 disqualified, 3 valid of 4. Closed in March with an SQL: l1 won,
 # l3 won, l6 lost: 2 of 3 won.
+# Cost of goods 60 + 40 + 35 + 10 + 30 + 20 = 195: gross margin 450 - 195 = 255; marketing ROI
+# (255 - 330) / 330. Revenue of customers first ordering in March (c2 100, c3 70 + 30, c4 60,
+# c5 40) 300. Complaints answered within 24 h: k1, k3 of 3. Ratings s1, s2, s3, satisfied s1,
+# s3. NPS s4, s5, s6, s7: promoters s4, s6, detractor s5: 100 x (2 - 1) / 4.
 COMPANY = {
     "revenue": (450, 450, None),
     "orders": (6, 6, None),
@@ -279,6 +309,12 @@ COMPANY = {
     "cost_per_lead": (82.5, 330, 4),
     "valid_lead_share": (0.75, 3, 4),
     "sql_to_won_rate": (2 / 3, 2, 3),
+    "gross_margin_pct": (255 / 450, 255, 450),
+    "new_customer_revenue_share": (300 / 450, 300, 450),
+    "marketing_roi": (-75 / 330, -75, 330),
+    "complaints_answered_24h_share": (2 / 3, 2, 3),
+    "satisfaction": (2 / 3, 2, 3),
+    "nps": (25, 1, 4),
 }
 
 # team_sales = r1 (c1) + child team_east's r2 (c2, c3) and r4 (nothing).
@@ -287,6 +323,9 @@ COMPANY = {
 # Closed: l1 won, l2 lost, l6 lost, l3 won. Complaints: k1, k2.
 # Manual KPIs: the team's own inputs, not its reps' (r1 0.9, r2 0.5 training completion).
 # Leads l1, l2 both valid; closed with an SQL: l1 won, l3 won, l6 lost.
+# Cost of goods 60 + 40 + 35 + 10 = 145: margin 205. New customers' revenue c2 100 + c3 100.
+# Complaints k1 (within 24 h), k2 (late). Ratings s1, s2, s3 (s1, s3 satisfied); NPS s5
+# (detractor), s6 (promoter): 100 x 0 / 2.
 TEAM_SALES = {
     "revenue": (350, 350, None),
     "orders": (4, 4, None),
@@ -300,6 +339,11 @@ TEAM_SALES = {
     "complaint_rate": (50, 2, 4),
     "valid_lead_share": (1, 2, 2),
     "sql_to_won_rate": (2 / 3, 2, 3),
+    "gross_margin_pct": (205 / 350, 205, 350),
+    "new_customer_revenue_share": (200 / 350, 200, 350),
+    "complaints_answered_24h_share": (0.5, 1, 2),
+    "satisfaction": (2 / 3, 2, 3),
+    "nps": (0, 0, 2),
     "training_completion": (0.8, 0.8, None),
     "compliance_rate": (0.95, 0.95, None),
     "innovation_proposals": (7, 7, None),
@@ -309,6 +353,8 @@ TEAM_SALES = {
 # closed l1 won, l2 lost, l6 lost; won l1 in 20 days for 5000. Complaints k1, k2.
 # Manual KPIs as entered (innovation proposals: the re-landed 3).
 # Leads l1, l2 both valid; closed with an SQL: l1 won, l6 lost.
+# Cost of goods 40 + 35 + 10 = 85: margin 115; c2 and c3 both first ordered in March: 200 of 200.
+# Complaints k1 (within 24 h), k2 (late). Ratings s2, s3 (s3 satisfied); NPS s5, s6: 0 / 2.
 REP_R2 = {
     "revenue": (200, 200, None),
     "orders": (3, 3, None),
@@ -322,6 +368,11 @@ REP_R2 = {
     "complaint_rate": (200 / 3, 2, 3),
     "valid_lead_share": (1, 2, 2),
     "sql_to_won_rate": (0.5, 1, 2),
+    "gross_margin_pct": (115 / 200, 115, 200),
+    "new_customer_revenue_share": (1, 200, 200),
+    "complaints_answered_24h_share": (0.5, 1, 2),
+    "satisfaction": (0.5, 1, 2),
+    "nps": (0, 0, 2),
     "training_completion": (0.5, 0.5, None),
     "compliance_rate": (1, 1, None),
     "innovation_proposals": (3, 3, None),
@@ -419,7 +470,7 @@ UNITS = {
     "lead_to_deal_days": "days", "won_deal_value": "currency", "complaint_rate": "per_100_orders",
     "budget_deviation": "ratio", "training_completion": "ratio", "compliance_rate": "ratio",
     "innovation_proposals": "count", "cpc": "currency", "cpm": "currency",
-    "cost_per_lead": "currency",
+    "cost_per_lead": "currency", "nps": "points",
 }  # fmt: skip
 MANUAL_KPIS = ("training_completion", "compliance_rate", "innovation_proposals")
 NO_INPUT = "no manual input for period"
@@ -484,6 +535,17 @@ def test_division_by_zero_gives_null_with_a_reason(warehouse):
     partners = kpis_of(warehouse, "team", "team_partners")
     assert partners["mql_to_sql_rate"] == (None, 0, 0, "ratio", "no MQLs in period")
     assert partners["sql_to_won_rate"] == (None, 0, 0, "ratio", "no SQLs closed in period")
+    # team_partners (r3): c4's survey s4 is an NPS one (100 x 1 / 1), no rating, no complaint
+    assert partners["satisfaction"] == (None, 0, 0, "ratio", "no ratings in period")
+    assert partners["nps"] == (100, 1, 1, "points", None)
+    no_complaints = (None, 0, 0, "ratio", "no complaints in period")
+    assert partners["complaints_answered_24h_share"] == no_complaints
+    # r1 owns c1, who first ordered in February: none of its revenue is new customers'
+    r1 = kpis_of(warehouse, "rep", "r1")
+    assert r1["new_customer_revenue_share"] == (0, 0, 150, "ratio", None)
+    # r5 owns nothing: no revenue
+    r5 = kpis_of(warehouse, "rep", "r5")
+    assert r5["gross_margin_pct"] == (None, 0, 0, "ratio", "no revenue in period")
 
 
 def test_entities_are_the_active_ones(warehouse):

@@ -12,9 +12,30 @@
     ]) }}
 {% endmacro %}
 
+{#- Order measures only the owner view has: cost of goods, revenue of orders in their customer's
+    first-order month. -#}
+{% macro owner_order_measure_columns() %}
+    {{ return(['cost_of_goods', 'new_customer_revenue']) }}
+{% endmacro %}
+
+{#- Service measures of the owners' customers: complaint tickets (and those first answered within
+    24 hours), rating_1_5 surveys (and those >= 4), nps_0_10 surveys (promoters 9-10, detractors
+    0-6). -#}
+{% macro complaint_measure_columns() %}
+    {{ return(['complaints', 'complaints_answered_24h']) }}
+{% endmacro %}
+
+{% macro survey_measure_columns() %}
+    {{ return(['ratings', 'satisfied_ratings', 'nps_responses', 'nps_promoters', 'nps_detractors']) }}
+{% endmacro %}
+
+{% macro service_measure_columns() %}
+    {{ return(complaint_measure_columns() + survey_measure_columns()) }}
+{% endmacro %}
+
 {#- Owner-based measures (company, team, rep). -#}
 {% macro sales_measure_columns() %}
-    {{ return(order_measure_columns() + lead_measure_columns() + ['complaints']) }}
+    {{ return(order_measure_columns() + owner_order_measure_columns() + lead_measure_columns() + service_measure_columns()) }}
 {% endmacro %}
 
 {#- Channel/campaign measures; revenue, orders and new_customers are credited under the primary
@@ -108,6 +129,19 @@
         {'kpi': 'won_deal_value', 'unit': 'currency', 'numerator': 'won_deal_value', 'entity_types': sales_types},
         {'kpi': 'complaint_rate', 'unit': 'per_100_orders', 'numerator': 'complaints', 'denominator': 'orders',
          'scale': 100, 'null_reason': 'no orders in period', 'entity_types': sales_types},
+        {'kpi': 'gross_margin_pct', 'unit': 'ratio', 'numerator': 'revenue - cost_of_goods', 'denominator': 'revenue',
+         'null_reason': 'no revenue in period', 'entity_types': sales_types},
+        {'kpi': 'new_customer_revenue_share', 'unit': 'ratio', 'numerator': 'new_customer_revenue',
+         'denominator': 'revenue', 'null_reason': 'no revenue in period', 'entity_types': sales_types},
+        {'kpi': 'marketing_roi', 'unit': 'ratio', 'numerator': 'revenue - cost_of_goods - spend',
+         'denominator': 'spend', 'null_reason': 'no spend in period', 'entity_types': ['company']},
+        {'kpi': 'complaints_answered_24h_share', 'unit': 'ratio', 'numerator': 'complaints_answered_24h',
+         'denominator': 'complaints', 'null_reason': 'no complaints in period', 'entity_types': sales_types},
+        {'kpi': 'satisfaction', 'unit': 'ratio', 'numerator': 'satisfied_ratings', 'denominator': 'ratings',
+         'null_reason': 'no ratings in period', 'entity_types': sales_types},
+        {'kpi': 'nps', 'unit': 'points', 'numerator': 'nps_promoters - nps_detractors',
+         'denominator': 'nps_responses', 'scale': 100, 'null_reason': 'no NPS responses in period',
+         'entity_types': sales_types},
         {'kpi': 'budget_deviation', 'unit': 'ratio', 'numerator': 'spend - budget', 'denominator': 'budget',
          'null_reason': 'no budget for period', 'entity_types': marketing_types},
     ] -%}

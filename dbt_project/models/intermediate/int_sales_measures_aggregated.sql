@@ -1,5 +1,5 @@
--- Owner-based KPI measures of the run's range per month and rep: orders and complaints of the
--- customers the rep owns, leads assigned to the rep. rep_id NULL collects what no rep owns, so
+-- Owner-based KPI measures of the run's range per month and rep: orders, complaint tickets and
+-- surveys of the customers the rep owns, leads assigned to the rep. rep_id NULL collects what no rep owns, so
 -- the company total is the sum of all rows.
 
 with
@@ -25,6 +25,13 @@ complaints as (
 
 ),
 
+surveys as (
+
+    select * from {{ ref('stg_crm__surveys') }}
+    where {{ in_period_range('responded_at') }}
+
+),
+
 customers as (
 
     select * from {{ ref('stg_commerce__customers') }}
@@ -38,7 +45,9 @@ order_measures as (
         owner_rep_id as rep_id,
         sum(net_revenue) as revenue,
         count(*) as orders,
-        sum(case when is_first_order then 1 else 0 end) as new_customers
+        sum(case when is_first_order then 1 else 0 end) as new_customers,
+        sum(cost_of_goods) as cost_of_goods,
+        sum(case when is_new_customer_order then net_revenue else 0 end) as new_customer_revenue
     from orders
     group by
         period,
@@ -66,12 +75,38 @@ complaint_measures as (
     select
         {{ month_of('complaints.opened_at') }} as period,
         customers.owner_rep_id as rep_id,
-        count(*) as complaints
+        count(*) as complaints,
+        sum(
+            case
+                when complaints.first_response_at <= {{ dbt.dateadd('hour', 24, 'complaints.opened_at') }}
+                    then 1
+                else 0
+            end
+        ) as complaints_answered_24h
     from complaints
     left join customers
         on complaints.customer_id = customers.customer_id
     group by
         {{ month_of('complaints.opened_at') }},
+        customers.owner_rep_id
+
+),
+
+survey_measures as (
+
+    select
+        {{ month_of('surveys.responded_at') }} as period,
+        customers.owner_rep_id as rep_id,
+        sum(case when surveys.scale = 'rating_1_5' then 1 else 0 end) as ratings,
+        sum(case when surveys.scale = 'rating_1_5' and surveys.score >= 4 then 1 else 0 end) as satisfied_ratings,
+        sum(case when surveys.scale = 'nps_0_10' then 1 else 0 end) as nps_responses,
+        sum(case when surveys.scale = 'nps_0_10' and surveys.score >= 9 then 1 else 0 end) as nps_promoters,
+        sum(case when surveys.scale = 'nps_0_10' and surveys.score <= 6 then 1 else 0 end) as nps_detractors
+    from surveys
+    left join customers
+        on surveys.customer_id = customers.customer_id
+    group by
+        {{ month_of('surveys.responded_at') }},
         customers.owner_rep_id
 
 ),
@@ -83,6 +118,8 @@ measure_keys as (
     select period, rep_id from lead_measures
     union
     select period, rep_id from complaint_measures
+    union
+    select period, rep_id from survey_measures
 
 ),
 
@@ -91,13 +128,18 @@ final as (
     select
         measure_keys.period,
         measure_keys.rep_id,
-        {% for column in order_measure_columns() -%}
+        {% for column in order_measure_columns() + owner_order_measure_columns() -%}
         coalesce(order_measures.{{ column }}, 0) as {{ column }},
         {% endfor -%}
         {% for column in lead_measure_columns() -%}
         coalesce(lead_measures.{{ column }}, 0) as {{ column }},
         {% endfor -%}
-        coalesce(complaint_measures.complaints, 0) as complaints
+        {% for column in complaint_measure_columns() -%}
+        coalesce(complaint_measures.{{ column }}, 0) as {{ column }},
+        {% endfor -%}
+        {% for column in survey_measure_columns() -%}
+        coalesce(survey_measures.{{ column }}, 0) as {{ column }}{{ "," if not loop.last }}
+        {% endfor %}
     from measure_keys
     left join order_measures
         on measure_keys.period = order_measures.period
@@ -108,6 +150,9 @@ final as (
     left join complaint_measures
         on measure_keys.period = complaint_measures.period
         and measure_keys.rep_id is not distinct from complaint_measures.rep_id
+    left join survey_measures
+        on measure_keys.period = survey_measures.period
+        and measure_keys.rep_id is not distinct from survey_measures.rep_id
 
 )
 
