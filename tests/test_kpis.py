@@ -87,6 +87,8 @@ RAW_ROWS = {
         customer_row("c3", owner_rep_id="r2"),
         customer_row("c4", owner_rep_id="r3"),
         customer_row("c5"),
+        customer_row("c6", owner_rep_id="r1"),  # ordered in March 2024 and January 2025 only
+        customer_row("c7", owner_rep_id="r2"),  # ordered in November 2024 only
     ],
     "orders": [
         order_row("o0", "c1", "2025-02-10 10:00", gross=50),  # February: c1 is not new in March
@@ -97,6 +99,9 @@ RAW_ROWS = {
         order_row("o5", "c4", "2025-03-15 10:00", gross=60),  # 60, c4 new
         order_row("o6", "c5", "2025-03-18 10:00", gross=40),  # 40, c5 new (no owner)
         order_row("o7", "c2", "2025-03-11 10:00", gross=500, status="cancelled"),
+        order_row("o8", "c6", "2024-03-10 10:00", gross=100),  # a year before March 2025
+        order_row("o9", "c6", "2025-01-15 10:00", gross=50),  # in the churn window, then gone
+        order_row("o10", "c7", "2024-11-20 10:00", gross=40),  # before the churn window
     ],
     "order_items": [
         order_item_row("o0", 1, quantity=1, unit_cost=20),  # February
@@ -108,6 +113,9 @@ RAW_ROWS = {
         order_item_row("o5", 1, quantity=2, unit_cost=15),  # 30
         order_item_row("o6", 1, quantity=1, unit_cost=20),  # 20
         order_item_row("o7", 1, quantity=5, unit_cost=100),  # cancelled
+        order_item_row("o8", 1, quantity=1, unit_cost=60),  # margin 40
+        order_item_row("o9", 1, quantity=1, unit_cost=20),  # margin 30
+        order_item_row("o10", 1, quantity=1, unit_cost=10),  # margin 30
     ],
     "refunds": [refund_row("f1", "o1", "2025-03-25 10:00", amount=30)],
     "touchpoints": [
@@ -125,6 +133,8 @@ RAW_ROWS = {
         ad_spend_row("2025-03-20", "paid_search", "cmp_a", 100, impressions=1000, clicks=60),
         ad_spend_row("2025-03-05", "paid_search", "cmp_b", 50, impressions=500, clicks=25),
         ad_spend_row("2025-03-10", "display", "cmp_d", 80, impressions=800, clicks=8),
+        # no lead, no touch, no conversion: invalid spend
+        ad_spend_row("2025-03-15", "paid_social", "cmp_e", 70),
     ],
     "budgets": [
         {
@@ -272,10 +282,11 @@ RAW_ROWS = {
     ],
 }
 
-# (value, numerator, denominator) per KPI; count and currency KPIs: (value, value, None).
+# (value, numerator, denominator) per KPI; count and currency KPIs: (value, value, None); a
+# fourth item is the null_reason of a NULL value.
 
 # Company. Revenue 150 + 100 + 70 + 30 + 60 + 40 = 450 over 6 orders; new: c2, c3, c4, c5.
-# Spend 200 (cmp_a) + 50 (cmp_b) + 80 (cmp_d) = 330; budget 160 + 40 + 100 = 300.
+# Spend 200 (cmp_a) + 50 (cmp_b) + 80 (cmp_d) + 70 (cmp_e) = 400; budget 160 + 40 + 100 = 300.
 # Leads created in March: l1, l2, l4, l5. MQL in March: l1 (SQL), l2, l3 (SQL), l5.
 # Closed in March: l1 won, l2 lost, l3 won, l6 lost; won: 20 + 24 days, 5000 + 3000.
 # Complaints opened in March: k1, k2, k3.
@@ -283,16 +294,16 @@ RAW_ROWS = {
 # Leads created in March: l5 disqualified, 3 valid of 4. Closed in March with an SQL: l1 won,
 # l3 won, l6 lost: 2 of 3 won.
 # Cost of goods 60 + 40 + 35 + 10 + 30 + 20 = 195: gross margin 450 - 195 = 255; marketing ROI
-# (255 - 330) / 330. Revenue of customers first ordering in March (c2 100, c3 70 + 30, c4 60,
+# (255 - 400) / 400. Revenue of customers first ordering in March (c2 100, c3 70 + 30, c4 60,
 # c5 40) 300. Complaints answered within 24 h: k1, k3 of 3. Ratings s1, s2, s3, satisfied s1,
 # s3. NPS s4, s5, s6, s7: promoters s4, s6, detractor s5: 100 x (2 - 1) / 4.
 COMPANY = {
     "revenue": (450, 450, None),
     "orders": (6, 6, None),
     "aov": (75, 450, 6),
-    "spend": (330, 330, None),
-    "roas": (450 / 330, 450, 330),
-    "cac": (82.5, 330, 4),
+    "spend": (400, 400, None),
+    "roas": (450 / 400, 450, 400),
+    "cac": (100, 400, 4),
     "new_customers": (4, 4, None),
     "leads": (4, 4, None),
     "mql_to_sql_rate": (0.5, 2, 4),
@@ -300,21 +311,38 @@ COMPANY = {
     "lead_to_deal_days": (22, 44, 2),
     "won_deal_value": (8000, 8000, None),
     "complaint_rate": (50, 3, 6),
-    "budget_deviation": (0.1, 30, 300),
+    "budget_deviation": (1 / 3, 100, 300),
     "impressions": (3300, 3300, None),
     "clicks": (133, 133, None),
     "ctr": (133 / 3300, 133, 3300),
-    "cpc": (330 / 133, 330, 133),
-    "cpm": (100, 330, 3300),  # 1000 x 330 / 3300
-    "cost_per_lead": (82.5, 330, 4),
+    "cpc": (400 / 133, 400, 133),
+    "cpm": (400 / 3.3, 400, 3300),  # 1000 x 400 / 3300
+    "cost_per_lead": (100, 400, 4),
     "valid_lead_share": (0.75, 3, 4),
     "sql_to_won_rate": (2 / 3, 2, 3),
     "gross_margin_pct": (255 / 450, 255, 450),
     "new_customer_revenue_share": (300 / 450, 300, 450),
-    "marketing_roi": (-75 / 330, -75, 330),
+    "marketing_roi": (-145 / 400, -145, 400),
     "complaints_answered_24h_share": (2 / 3, 2, 3),
     "satisfaction": (2 / 3, 2, 3),
     "nps": (25, 1, 4),
+    # History (churn window 3 months: December to February; LTV horizon 12 months: April 2024 to
+    # March 2025). Revenue: February 50 (o0), March 2024 100 (o8).
+    "revenue_growth_mom": (8, 400, 50),  # (450 - 50) / 50
+    "revenue_growth_yoy": (3.5, 350, 100),  # (450 - 100) / 100
+    # ordering in March: c1..c5; with an order that is not their first: c1 (o0 before), c3 (o4)
+    "repurchase_rate": (0.4, 2, 5),
+    # ordered December to February: c1 (o0), c6 (o9); c6 did not order in March (c7: November)
+    "churn_rate": (0.5, 1, 2),
+    # gross margin in the horizon: o10 30 + o9 30 + o0 30 + March 255 = 345, customers c1..c7
+    "ltv": (345 / 7, 345, 7),
+    "ltv_to_cac": (345 / 7 / 100, 345 / 7, 100),  # LTV / CAC 400 / 4
+    # new customers credited to paid channels (linear): o2, o3 (paid_search), o6 (display)
+    "cac_paid": (400 / 3, 400, 3),
+    # new customers' March gross margin: o2 60 + o3 35 + o4 20 + o5 30 + o6 20 = 165; payback =
+    # CAC (400 / 4) / monthly margin per new customer (165 / 4)
+    "cac_payback_months": (400 / 165, 400, 165),
+    "invalid_spend_share": (70 / 400, 70, 400),  # cmp_e
 }
 
 # team_sales = r1 (c1) + child team_east's r2 (c2, c3) and r4 (nothing).
@@ -344,6 +372,13 @@ TEAM_SALES = {
     "complaints_answered_24h_share": (0.5, 1, 2),
     "satisfaction": (2 / 3, 2, 3),
     "nps": (0, 0, 2),
+    # r1 (c1, c6) and r2 (c2, c3, c7). February 50 (o0), March 2024 100 (o8).
+    "revenue_growth_mom": (6, 300, 50),
+    "revenue_growth_yoy": (2.5, 250, 100),
+    "repurchase_rate": (2 / 3, 2, 3),  # c1, c3 of c1, c2, c3
+    "churn_rate": (0.5, 1, 2),  # c6 of c1, c6
+    # r1: o0 30 + o1 90 + o9 30; r2: o2 60 + o3 35 + o4 20 + o10 30; customers c1, c6, c2, c3, c7
+    "ltv": (59, 295, 5),
     "training_completion": (0.8, 0.8, None),
     "compliance_rate": (0.95, 0.95, None),
     "innovation_proposals": (7, 7, None),
@@ -373,6 +408,12 @@ REP_R2 = {
     "complaints_answered_24h_share": (0.5, 1, 2),
     "satisfaction": (0.5, 1, 2),
     "nps": (0, 0, 2),
+    # no revenue in February nor in March 2024; nobody ordered December to February (c7: November)
+    "revenue_growth_mom": (None, 200, 0, "no revenue in previous month"),
+    "revenue_growth_yoy": (None, 200, 0, "no revenue in same month last year"),
+    "repurchase_rate": (0.5, 1, 2),  # c3 of c2, c3
+    "churn_rate": (None, 0, 0, "no customers in churn window"),
+    "ltv": (145 / 3, 145, 3),  # o2 60 + o3 35 + o4 20 + o10 30 over c2, c3, c7
     "training_completion": (0.5, 0.5, None),
     "compliance_rate": (1, 1, None),
     "innovation_proposals": (3, 3, None),
@@ -423,6 +464,7 @@ CHANNEL_PAID_SEARCH = {
     "cost_per_lead": (250 / 3, 250, 3),
     "valid_lead_share": (1, 3, 3),
     "sql_to_won_rate": (0.5, 1, 2),
+    "invalid_spend_share": (0, 0, 250),
 }
 
 # cmp_a: o1's t1 (linear 75 of 150) and o2's t3 (100): revenue 175, orders 1.5, new: o2.
@@ -461,6 +503,7 @@ CAMPAIGN_CMP_A = {
     "cost_per_lead": (100, 200, 2),
     "valid_lead_share": (1, 2, 2),
     "sql_to_won_rate": (0.5, 1, 2),
+    "invalid_spend_share": (0, 0, 200),
 }
 
 UNITS = {
@@ -470,7 +513,8 @@ UNITS = {
     "lead_to_deal_days": "days", "won_deal_value": "currency", "complaint_rate": "per_100_orders",
     "budget_deviation": "ratio", "training_completion": "ratio", "compliance_rate": "ratio",
     "innovation_proposals": "count", "cpc": "currency", "cpm": "currency",
-    "cost_per_lead": "currency", "nps": "points",
+    "cost_per_lead": "currency", "nps": "points", "ltv": "currency", "cac_paid": "currency",
+    "cac_payback_months": "months",
 }  # fmt: skip
 MANUAL_KPIS = ("training_completion", "compliance_rate", "innovation_proposals")
 NO_INPUT = "no manual input for period"
@@ -510,13 +554,13 @@ def test_every_kpi_of_the_entity_is_computed_by_definition(
 ):
     actual = kpis_of(warehouse, entity_type, entity_id)
     assert set(actual) == set(expected)
-    for kpi, (value, numerator, denominator) in expected.items():
+    for kpi, (value, numerator, denominator, *reason) in expected.items():
         got_value, got_numerator, got_denominator, unit, null_reason = actual[kpi]
-        assert got_value == pytest.approx(value), kpi
+        assert got_value == (None if value is None else pytest.approx(value)), kpi
         assert got_numerator == pytest.approx(numerator), kpi
         assert got_denominator == (None if denominator is None else pytest.approx(denominator))
         assert unit == UNITS.get(kpi, "ratio"), kpi
-        assert null_reason is None, kpi
+        assert null_reason == (reason[0] if reason else None), kpi
 
 
 def test_division_by_zero_gives_null_with_a_reason(warehouse):
@@ -531,6 +575,7 @@ def test_division_by_zero_gives_null_with_a_reason(warehouse):
     assert email["cpm"] == (None, 0, 0, "currency", "no impressions in period")
     assert email["cost_per_lead"] == (None, 0, 0, "currency", "no leads in period")
     assert email["valid_lead_share"] == (None, 0, 0, "ratio", "no leads in period")
+    assert email["invalid_spend_share"] == (None, 0, 0, "ratio", "no spend in period")
     # team_partners (r3): its only lead l4 never reached MQL
     partners = kpis_of(warehouse, "team", "team_partners")
     assert partners["mql_to_sql_rate"] == (None, 0, 0, "ratio", "no MQLs in period")
@@ -566,7 +611,7 @@ def test_entities_are_the_active_ones(warehouse):
     channels = {entity_id for entity_type, entity_id in entities if entity_type == "channel"}
     assert len(channels) == 10, "every configured channel"
     campaigns = {entity_id for entity_type, entity_id in entities if entity_type == "campaign"}
-    assert campaigns == {"cmp_a", "cmp_b", "cmp_d"}
+    assert campaigns == {"cmp_a", "cmp_b", "cmp_d", "cmp_e"}
 
 
 def test_child_team_rolls_up_into_its_parent(warehouse):
@@ -591,3 +636,24 @@ def test_manual_kpis_are_as_entered_and_null_with_a_reason_when_missing(warehous
     r5 = kpis_of(warehouse, "rep", "r5")
     assert r5["compliance_rate"] == (pytest.approx(0.7), pytest.approx(0.7), None, "ratio", None)
     assert r5["revenue"] == (0, 0, None, "currency", None)
+
+
+def test_invalid_spend_is_the_spend_of_campaigns_without_lead_or_conversion(warehouse):
+    # cmp_e (paid_social): 70 spent, no lead, no touch, no credited conversion
+    assert kpis_of(warehouse, "campaign", "cmp_e")["invalid_spend_share"] == (
+        1,
+        70,
+        70,
+        "ratio",
+        None,
+    )
+    assert kpis_of(warehouse, "channel", "paid_social")["invalid_spend_share"] == (
+        1,
+        70,
+        70,
+        "ratio",
+        None,
+    )
+    # cmp_b (paid_search): lead l4 and o3's credit; cmp_d (display): o6's credit
+    for campaign in ("cmp_b", "cmp_d"):
+        assert kpis_of(warehouse, "campaign", campaign)["invalid_spend_share"][:2] == (0, 0)

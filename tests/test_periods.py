@@ -48,3 +48,5 @@ def test_dbt_vars_carry_the_range_and_the_attribution_settings():
     assert variables["position_based"] == {"first": 0.4, "last": 0.4}
     assert variables["w_shaped"] == {"first": 0.3, "lead_creation": 0.3, "last": 0.3}
     assert {"channel": "paid_search", "is_paid": True} in variables["channels"]
+    assert variables["churn_window_months"] == config.kpis.churn_window_months == 3
+    assert variables["ltv_horizon_months"] == config.kpis.ltv_horizon_months == 12

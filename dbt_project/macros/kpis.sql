@@ -15,7 +15,7 @@
 {#- Order measures only the owner view has: cost of goods, revenue of orders in their customer's
     first-order month. -#}
 {% macro owner_order_measure_columns() %}
-    {{ return(['cost_of_goods', 'new_customer_revenue']) }}
+    {{ return(['cost_of_goods', 'new_customer_revenue', 'new_customer_cost_of_goods']) }}
 {% endmacro %}
 
 {#- Service measures of the owners' customers: complaint tickets (and those first answered within
@@ -33,9 +33,43 @@
     {{ return(complaint_measure_columns() + survey_measure_columns()) }}
 {% endmacro %}
 
+{#- Customer measures that look back before the month (int_customer_measures_aggregated). -#}
+{% macro customer_measure_columns() %}
+    {{ return([
+        'revenue_previous_month', 'revenue_previous_year', 'active_customers', 'repeat_customers',
+        'churn_base_customers', 'churned_customers', 'ltv_gross_margin', 'ltv_customers',
+    ]) }}
+{% endmacro %}
+
+{#- Vars churn_window_months and ltv_horizon_months, checked to be positive whole numbers. -#}
+{% macro _window_var(name) %}
+    {%- set value = var(name) -%}
+    {%- if not (value | string).isdigit() or value | int < 1 -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a positive whole number of months, got '" ~ value ~ "'") }}
+    {%- endif -%}
+    {{ return(value | int) }}
+{% endmacro %}
+
+{% macro churn_window_months() %}
+    {{ return(_window_var('churn_window_months')) }}
+{% endmacro %}
+
+{% macro ltv_horizon_months() %}
+    {{ return(_window_var('ltv_horizon_months')) }}
+{% endmacro %}
+
+{#- How many months before the range the customer measures read: a year (year-on-year growth),
+    the churn window or the LTV horizon, whichever is longest. -#}
+{% macro customer_history_months() %}
+    {{ return([12, churn_window_months(), ltv_horizon_months() - 1] | max) }}
+{% endmacro %}
+
 {#- Owner-based measures (company, team, rep). -#}
 {% macro sales_measure_columns() %}
-    {{ return(order_measure_columns() + owner_order_measure_columns() + lead_measure_columns() + service_measure_columns()) }}
+    {{ return(
+        order_measure_columns() + owner_order_measure_columns() + lead_measure_columns()
+        + service_measure_columns() + customer_measure_columns()
+    ) }}
 {% endmacro %}
 
 {#- Channel/campaign measures; revenue, orders and new_customers are credited under the primary
@@ -45,7 +79,13 @@
     {%- for model in attribution_models() -%}
         {%- do credited_revenue.append('revenue_' ~ model) -%}
     {%- endfor -%}
-    {{ return(['spend', 'impressions', 'clicks', 'budget'] + order_measure_columns() + credited_revenue + lead_measure_columns()) }}
+    {{ return(['spend', 'impressions', 'clicks', 'budget', 'invalid_spend'] + order_measure_columns() + credited_revenue + lead_measure_columns()) }}
+{% endmacro %}
+
+{#- The marketing measures the company adds up from every channel: spend and its funnel, and the
+    new customers credited to paid channels (paid CAC). -#}
+{% macro company_marketing_measure_columns() %}
+    {{ return(['spend', 'impressions', 'clicks', 'budget', 'invalid_spend', 'paid_new_customers']) }}
 {% endmacro %}
 
 {#- KPIs no system records, entered by hand per team and rep (stg_plans__manual_kpis): each is a
@@ -64,7 +104,7 @@
 
 {% macro kpi_measure_columns() %}
     {%- set columns = [] -%}
-    {%- set measures = sales_measure_columns() + marketing_measure_columns() + manual_measure_columns() -%}
+    {%- set measures = sales_measure_columns() + marketing_measure_columns() + company_marketing_measure_columns() + manual_measure_columns() -%}
     {%- for column in measures -%}
         {%- if column not in columns -%}
             {%- do columns.append(column) -%}
@@ -142,6 +182,28 @@
         {'kpi': 'nps', 'unit': 'points', 'numerator': 'nps_promoters - nps_detractors',
          'denominator': 'nps_responses', 'scale': 100, 'null_reason': 'no NPS responses in period',
          'entity_types': sales_types},
+        {'kpi': 'revenue_growth_mom', 'unit': 'ratio', 'numerator': 'revenue - revenue_previous_month',
+         'denominator': 'revenue_previous_month', 'null_reason': 'no revenue in previous month',
+         'entity_types': sales_types},
+        {'kpi': 'revenue_growth_yoy', 'unit': 'ratio', 'numerator': 'revenue - revenue_previous_year',
+         'denominator': 'revenue_previous_year', 'null_reason': 'no revenue in same month last year',
+         'entity_types': sales_types},
+        {'kpi': 'repurchase_rate', 'unit': 'ratio', 'numerator': 'repeat_customers', 'denominator': 'active_customers',
+         'null_reason': 'no customers ordered in period', 'entity_types': sales_types},
+        {'kpi': 'churn_rate', 'unit': 'ratio', 'numerator': 'churned_customers', 'denominator': 'churn_base_customers',
+         'null_reason': 'no customers in churn window', 'entity_types': sales_types},
+        {'kpi': 'ltv', 'unit': 'currency', 'numerator': 'ltv_gross_margin', 'denominator': 'ltv_customers',
+         'null_reason': 'no customers in LTV horizon', 'entity_types': sales_types},
+        {'kpi': 'ltv_to_cac', 'unit': 'ratio', 'numerator': safe_divide('ltv_gross_margin', 'ltv_customers'),
+         'denominator': safe_divide('spend', 'new_customers'), 'null_reason': 'no CAC for period',
+         'entity_types': ['company']},
+        {'kpi': 'cac_paid', 'unit': 'currency', 'numerator': 'spend', 'denominator': 'paid_new_customers',
+         'null_reason': 'no new customers from paid channels in period', 'entity_types': ['company']},
+        {'kpi': 'cac_payback_months', 'unit': 'months', 'numerator': 'spend',
+         'denominator': 'new_customer_revenue - new_customer_cost_of_goods',
+         'null_reason': 'no new-customer gross margin in period', 'entity_types': ['company']},
+        {'kpi': 'invalid_spend_share', 'unit': 'ratio', 'numerator': 'invalid_spend', 'denominator': 'spend',
+         'null_reason': 'no spend in period', 'entity_types': marketing_types},
         {'kpi': 'budget_deviation', 'unit': 'ratio', 'numerator': 'spend - budget', 'denominator': 'budget',
          'null_reason': 'no budget for period', 'entity_types': marketing_types},
     ] -%}

@@ -4,7 +4,7 @@
 -- input in it), channels (every configured one) and campaigns (any activity in the month).
 -- Teams and reps also carry their manual KPI inputs of the month, as given (NULL - none).
 
-{%- set company_marketing_columns = ['spend', 'impressions', 'clicks', 'budget'] %}
+{%- set company_marketing_columns = company_marketing_measure_columns() %}
 {%- set company_columns = sales_measure_columns() + company_marketing_columns %}
 
 with

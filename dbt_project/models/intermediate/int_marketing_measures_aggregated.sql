@@ -1,5 +1,7 @@
 -- Channel KPI measures of the run's range per month, channel and campaign (NULL: none): spend,
--- budget, credited conversions (primary model; revenue per model too) and leads by origin.
+-- budget, credited conversions (primary model; revenue per model too) and leads by origin; the
+-- spend of campaigns that produced no lead and no conversion (invalid spend) and the new customers
+-- credited to paid channels.
 
 with
 
@@ -25,6 +27,12 @@ credits as (
 lead_events as (
 
     select * from {{ ref('int_lead_events_unioned') }}
+
+),
+
+channels as (
+
+    {{ channel_rows() }}
 
 ),
 
@@ -95,7 +103,7 @@ measure_keys as (
 
 ),
 
-final as (
+measures as (
 
     select
         measure_keys.period,
@@ -131,6 +139,26 @@ final as (
         on measure_keys.period = lead_measures.period
         and measure_keys.channel = lead_measures.channel
         and measure_keys.campaign_id is not distinct from lead_measures.campaign_id
+
+),
+
+final as (
+
+    select
+        measures.*,
+        case
+            when measures.campaign_id is not null
+                and measures.leads = 0
+                and measures.mqls = 0
+                and measures.closed_leads = 0
+                and measures.orders = 0
+                then measures.spend
+            else 0
+        end as invalid_spend,
+        case when channels.is_paid then measures.new_customers else 0 end as paid_new_customers
+    from measures
+    left join channels
+        on measures.channel = channels.channel
 
 )
 

@@ -1,5 +1,6 @@
 -- Owner-based KPI measures of the run's range per month and rep: orders, complaint tickets and
--- surveys of the customers the rep owns, leads assigned to the rep. rep_id NULL collects what no rep owns, so
+-- surveys of the customers the rep owns, leads assigned to the rep, customer measures looking back
+-- before the month (int_customer_measures_aggregated). rep_id NULL collects what no rep owns, so
 -- the company total is the sum of all rows.
 
 with
@@ -38,6 +39,12 @@ customers as (
 
 ),
 
+customer_measures as (
+
+    select * from {{ ref('int_customer_measures_aggregated') }}
+
+),
+
 order_measures as (
 
     select
@@ -47,7 +54,8 @@ order_measures as (
         count(*) as orders,
         sum(case when is_first_order then 1 else 0 end) as new_customers,
         sum(cost_of_goods) as cost_of_goods,
-        sum(case when is_new_customer_order then net_revenue else 0 end) as new_customer_revenue
+        sum(case when is_new_customer_order then net_revenue else 0 end) as new_customer_revenue,
+        sum(case when is_new_customer_order then cost_of_goods else 0 end) as new_customer_cost_of_goods
     from orders
     group by
         period,
@@ -120,6 +128,8 @@ measure_keys as (
     select period, rep_id from complaint_measures
     union
     select period, rep_id from survey_measures
+    union
+    select period, rep_id from customer_measures
 
 ),
 
@@ -138,7 +148,10 @@ final as (
         coalesce(complaint_measures.{{ column }}, 0) as {{ column }},
         {% endfor -%}
         {% for column in survey_measure_columns() -%}
-        coalesce(survey_measures.{{ column }}, 0) as {{ column }}{{ "," if not loop.last }}
+        coalesce(survey_measures.{{ column }}, 0) as {{ column }},
+        {% endfor -%}
+        {% for column in customer_measure_columns() -%}
+        coalesce(customer_measures.{{ column }}, 0) as {{ column }}{{ "," if not loop.last }}
         {% endfor %}
     from measure_keys
     left join order_measures
@@ -153,6 +166,9 @@ final as (
     left join survey_measures
         on measure_keys.period = survey_measures.period
         and measure_keys.rep_id is not distinct from survey_measures.rep_id
+    left join customer_measures
+        on measure_keys.period = customer_measures.period
+        and measure_keys.rep_id is not distinct from customer_measures.rep_id
 
 )
 
