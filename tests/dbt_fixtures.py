@@ -232,6 +232,7 @@ def touch_row(
     channel: str,
     campaign_id: str | None = None,
     customer_id: str | None = None,
+    touch_type: str = "click",
 ) -> dict:
     return {
         "touchpoint_id": touchpoint_id,
@@ -240,7 +241,7 @@ def touch_row(
         "occurred_at": timestamp(occurred_at),
         "channel": channel,
         "campaign_id": campaign_id,
-        "touch_type": "click",
+        "touch_type": touch_type,
     }
 
 

@@ -126,6 +126,10 @@ RAW_ROWS = {
         touch_row("t3", "v2", "2025-03-09 10:00", "paid_search", "cmp_a", customer_id="c2"),
         touch_row("t4", "v3", "2025-03-11 09:00", "paid_search", "cmp_b", customer_id="c3"),
         touch_row("t5", "v5", "2025-03-17 10:00", "display", "cmp_d", customer_id="c5"),
+        # visits (sessions) after their customers' orders: in no path
+        touch_row("t6", "v2", "2025-03-28 10:00", "paid_search", "cmp_a", "c2", touch_type="visit"),
+        touch_row("t7", "v2", "2025-03-29 10:00", "paid_search", "cmp_a", "c2", touch_type="visit"),
+        touch_row("t8", "v3", "2025-03-25 10:00", "paid_search", "cmp_b", "c3", touch_type="visit"),
     ],
     "ad_spend": [
         ad_spend_row("2025-02-28", "paid_search", "cmp_a", 999, impressions=9),  # February
@@ -343,6 +347,10 @@ COMPANY = {
     # CAC (400 / 4) / monthly margin per new customer (165 / 4)
     "cac_payback_months": (400 / 165, 400, 165),
     "invalid_spend_share": (70 / 400, 70, 400),  # cmp_e
+    # visits t6, t7, t8; visitors touching in March v1 (t2; t1 is February's), v2, v3, v5
+    "sessions": (3, 3, None),
+    "conversion_rate": (1.5, 6, 4),
+    "lead_to_deal_days_median": (22, 22, None),  # median of 20 (l1) and 24 (l3)
 }
 
 # team_sales = r1 (c1) + child team_east's r2 (c2, c3) and r4 (nothing).
@@ -379,6 +387,7 @@ TEAM_SALES = {
     "churn_rate": (0.5, 1, 2),  # c6 of c1, c6
     # r1: o0 30 + o1 90 + o9 30; r2: o2 60 + o3 35 + o4 20 + o10 30; customers c1, c6, c2, c3, c7
     "ltv": (59, 295, 5),
+    "lead_to_deal_days_median": (22, 22, None),  # l1 20 (r2), l3 24 (r1)
     "training_completion": (0.8, 0.8, None),
     "compliance_rate": (0.95, 0.95, None),
     "innovation_proposals": (7, 7, None),
@@ -414,6 +423,7 @@ REP_R2 = {
     "repurchase_rate": (0.5, 1, 2),  # c3 of c2, c3
     "churn_rate": (None, 0, 0, "no customers in churn window"),
     "ltv": (145 / 3, 145, 3),  # o2 60 + o3 35 + o4 20 + o10 30 over c2, c3, c7
+    "lead_to_deal_days_median": (20, 20, None),  # l1
     "training_completion": (0.5, 0.5, None),
     "compliance_rate": (1, 1, None),
     "innovation_proposals": (3, 3, None),
@@ -465,6 +475,9 @@ CHANNEL_PAID_SEARCH = {
     "valid_lead_share": (1, 3, 3),
     "sql_to_won_rate": (0.5, 1, 2),
     "invalid_spend_share": (0, 0, 250),
+    # visits t6, t7 (cmp_a), t8 (cmp_b); March visitors v2, v3: 3.5 credited orders / 2
+    "sessions": (3, 3, None),
+    "conversion_rate": (1.75, 3.5, 2),
 }
 
 # cmp_a: o1's t1 (linear 75 of 150) and o2's t3 (100): revenue 175, orders 1.5, new: o2.
@@ -504,6 +517,9 @@ CAMPAIGN_CMP_A = {
     "valid_lead_share": (1, 2, 2),
     "sql_to_won_rate": (0.5, 1, 2),
     "invalid_spend_share": (0, 0, 200),
+    # visits t6, t7 by v2 alone: 1.5 credited orders / 1 visitor
+    "sessions": (2, 2, None),
+    "conversion_rate": (1.5, 1.5, 1),
 }
 
 UNITS = {
@@ -514,7 +530,7 @@ UNITS = {
     "budget_deviation": "ratio", "training_completion": "ratio", "compliance_rate": "ratio",
     "innovation_proposals": "count", "cpc": "currency", "cpm": "currency",
     "cost_per_lead": "currency", "nps": "points", "ltv": "currency", "cac_paid": "currency",
-    "cac_payback_months": "months",
+    "cac_payback_months": "months", "sessions": "count", "lead_to_deal_days_median": "days",
 }  # fmt: skip
 MANUAL_KPIS = ("training_completion", "compliance_rate", "innovation_proposals")
 NO_INPUT = "no manual input for period"
@@ -585,6 +601,16 @@ def test_division_by_zero_gives_null_with_a_reason(warehouse):
     assert partners["nps"] == (100, 1, 1, "points", None)
     no_complaints = (None, 0, 0, "ratio", "no complaints in period")
     assert partners["complaints_answered_24h_share"] == no_complaints
+    no_deals = (None, None, None, "days", "no deals won in period")
+    assert partners["lead_to_deal_days_median"] == no_deals
+    # video: nobody touched it
+    assert kpis_of(warehouse, "channel", "video")["conversion_rate"] == (
+        None,
+        0,
+        0,
+        "ratio",
+        "no visitors in period",
+    )
     # r1 owns c1, who first ordered in February: none of its revenue is new customers'
     r1 = kpis_of(warehouse, "rep", "r1")
     assert r1["new_customer_revenue_share"] == (0, 0, 150, "ratio", None)

@@ -45,6 +45,18 @@ team_hierarchy as (
 
 ),
 
+touch_measures as (
+
+    select * from {{ ref('int_touch_measures_aggregated') }}
+
+),
+
+lead_cycle_medians as (
+
+    select * from {{ ref('int_lead_cycle_medians') }}
+
+),
+
 channels as (
 
     {{ channel_rows() }}
@@ -248,7 +260,7 @@ campaign_measures as (
 
 ),
 
-final as (
+entity_measures as (
 
     select
         period,
@@ -283,6 +295,33 @@ final as (
         campaign_id as entity_id,
         {{ kpi_measures_or_null(marketing_measure_columns()) }}
     from campaign_measures
+
+),
+
+-- the measures that do not add up, computed per entity: visitors (and sessions with them) and the
+-- median lead-to-deal days
+final as (
+
+    select
+        entity_measures.*,
+        case
+            when entity_measures.entity_type in ('company', 'channel', 'campaign')
+                then cast(coalesce(touch_measures.sessions, 0) as double precision)
+        end as sessions,
+        case
+            when entity_measures.entity_type in ('company', 'channel', 'campaign')
+                then cast(coalesce(touch_measures.visitors, 0) as double precision)
+        end as visitors,
+        cast(lead_cycle_medians.won_lead_days_median as double precision) as won_lead_days_median
+    from entity_measures
+    left join touch_measures
+        on entity_measures.period = touch_measures.period
+        and entity_measures.entity_type = touch_measures.entity_type
+        and entity_measures.entity_id = touch_measures.entity_id
+    left join lead_cycle_medians
+        on entity_measures.period = lead_cycle_medians.period
+        and entity_measures.entity_type = lead_cycle_medians.entity_type
+        and entity_measures.entity_id = lead_cycle_medians.entity_id
 
 )
 
