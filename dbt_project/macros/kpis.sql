@@ -21,16 +21,11 @@
 {#- Service measures of the owners' customers: complaint tickets (and those first answered within
     24 hours), rating_1_5 surveys (and those >= 4), nps_0_10 surveys (promoters 9-10, detractors
     0-6). -#}
-{% macro complaint_measure_columns() %}
-    {{ return(['complaints', 'complaints_answered_24h']) }}
-{% endmacro %}
-
-{% macro survey_measure_columns() %}
-    {{ return(['ratings', 'satisfied_ratings', 'nps_responses', 'nps_promoters', 'nps_detractors']) }}
-{% endmacro %}
-
 {% macro service_measure_columns() %}
-    {{ return(complaint_measure_columns() + survey_measure_columns()) }}
+    {{ return([
+        'complaints', 'complaints_answered_24h', 'ratings', 'satisfied_ratings', 'nps_responses',
+        'nps_promoters', 'nps_detractors',
+    ]) }}
 {% endmacro %}
 
 {#- Customer measures that look back before the month (int_customer_measures_aggregated). -#}

@@ -70,6 +70,11 @@
     cast('{{ start }}' as date)
 {%- endmacro %}
 
+{#- Days from one timestamp to a later one, fractional, as a double. -#}
+{% macro days_between(start, end) -%}
+    cast({{ dbt.datediff(start, end, 'second') }} as double precision) / 86400
+{%- endmacro %}
+
 {#- A touch counts for a conversion when it happened before it, within the conversion type's
     lookback window (`lookback_days`: a column or an expression). -#}
 {% macro in_lookback_window(occurred_at, converted_at, lookback_days) -%}

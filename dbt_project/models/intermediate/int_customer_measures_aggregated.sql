@@ -40,61 +40,43 @@ customer_months as (
 
 ),
 
--- each customer's months around each month of the range: 1 where the condition holds
-customer_periods as (
+-- each customer's months before each month of the range, with how many months before it
+customer_history as (
 
     select
         periods.period,
         customer_months.customer_id,
         customer_months.rep_id,
-        max(case when customer_months.period = periods.period then 1 else 0 end) as is_active,
-        max(
-            case when customer_months.period = periods.period then customer_months.has_repeat_order else 0 end
-        ) as is_repeat,
-        max(
-            case
-                when customer_months.period >= {{ dbt.dateadd('month', -churn_window, 'periods.period') }}
-                    and customer_months.period < periods.period
-                    then 1
-                else 0
-            end
-        ) as was_active,
-        max(
-            case
-                when customer_months.period > {{ dbt.dateadd('month', -ltv_horizon, 'periods.period') }}
-                    then 1
-                else 0
-            end
-        ) as is_in_ltv_horizon,
-        sum(
-            case
-                when customer_months.period > {{ dbt.dateadd('month', -ltv_horizon, 'periods.period') }}
-                    then customer_months.gross_margin
-                else 0
-            end
-        ) as ltv_gross_margin,
-        sum(
-            case
-                when customer_months.period = {{ dbt.dateadd('month', -1, 'periods.period') }}
-                    then customer_months.revenue
-                else 0
-            end
-        ) as revenue_previous_month,
-        sum(
-            case
-                when customer_months.period = {{ dbt.dateadd('month', -12, 'periods.period') }}
-                    then customer_months.revenue
-                else 0
-            end
-        ) as revenue_previous_year
+        customer_months.revenue,
+        customer_months.gross_margin,
+        customer_months.has_repeat_order,
+        {{ dbt.datediff('customer_months.period', 'periods.period', 'month') }} as months_before
     from periods
     inner join customer_months
         on customer_months.period <= periods.period
         and customer_months.period >= {{ dbt.dateadd('month', -customer_history_months(), 'periods.period') }}
+
+),
+
+-- per month of the range and customer: 1 where the condition holds, and the sums of the windows
+customer_periods as (
+
+    select
+        period,
+        customer_id,
+        rep_id,
+        max(case when months_before = 0 then 1 else 0 end) as is_active,
+        max(case when months_before = 0 then has_repeat_order else 0 end) as is_repeat,
+        max(case when months_before between 1 and {{ churn_window }} then 1 else 0 end) as was_active,
+        max(case when months_before < {{ ltv_horizon }} then 1 else 0 end) as is_in_ltv_horizon,
+        sum(case when months_before < {{ ltv_horizon }} then gross_margin else 0 end) as ltv_gross_margin,
+        sum(case when months_before = 1 then revenue else 0 end) as revenue_previous_month,
+        sum(case when months_before = 12 then revenue else 0 end) as revenue_previous_year
+    from customer_history
     group by
-        periods.period,
-        customer_months.customer_id,
-        customer_months.rep_id
+        period,
+        customer_id,
+        rep_id
 
 ),
 

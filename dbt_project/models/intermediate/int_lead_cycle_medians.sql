@@ -29,63 +29,59 @@ won_leads as (
     select
         {{ month_of('closed_at') }} as period,
         rep_id,
-        cast({{ dbt.datediff('created_at', 'closed_at', 'second') }} as double precision) / 86400 as lead_days
+        {{ days_between('created_at', 'closed_at') }} as lead_days
     from leads
 
 ),
 
-company_medians as (
+-- each won lead once for the company, once for its rep and once for its rep's team and each
+-- of that team's ancestors
+entity_won_leads as (
 
     select
         period,
         cast('company' as varchar) as entity_type,
         cast('company' as varchar) as entity_id,
-        {{ median('lead_days') }} as won_lead_days_median
+        lead_days
     from won_leads
-    group by period
 
-),
-
-rep_medians as (
+    union all
 
     select
         period,
         cast('rep' as varchar) as entity_type,
         rep_id as entity_id,
-        {{ median('lead_days') }} as won_lead_days_median
+        lead_days
     from won_leads
     where rep_id is not null
-    group by
-        period,
-        rep_id
 
-),
-
-team_medians as (
+    union all
 
     select
         won_leads.period,
         cast('team' as varchar) as entity_type,
         team_hierarchy.ancestor_team_id as entity_id,
-        {{ median('won_leads.lead_days') }} as won_lead_days_median
+        won_leads.lead_days
     from won_leads
     inner join reps
         on won_leads.rep_id = reps.rep_id
     inner join team_hierarchy
         on reps.team_id = team_hierarchy.team_id
-    group by
-        won_leads.period,
-        team_hierarchy.ancestor_team_id
 
 ),
 
 final as (
 
-    select * from company_medians
-    union all
-    select * from rep_medians
-    union all
-    select * from team_medians
+    select
+        period,
+        entity_type,
+        entity_id,
+        {{ median('lead_days') }} as won_lead_days_median
+    from entity_won_leads
+    group by
+        period,
+        entity_type,
+        entity_id
 
 )
 

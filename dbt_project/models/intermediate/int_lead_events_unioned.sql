@@ -75,7 +75,7 @@ closed as (
         case when status = 'won' then 1 else 0 end as won_leads,
         case
             when status = 'won'
-                then cast({{ dbt.datediff('created_at', 'closed_at', 'second') }} as double precision) / 86400
+                then {{ days_between('created_at', 'closed_at') }}
             else 0
         end as won_lead_days,
         case when status = 'won' then coalesce(deal_value, 0) else 0 end as won_deal_value,

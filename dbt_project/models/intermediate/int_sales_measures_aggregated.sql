@@ -78,43 +78,52 @@ lead_measures as (
 
 ),
 
-complaint_measures as (
+-- complaint tickets and survey responses as countable service measures, one row each
+service_events as (
 
     select
-        {{ month_of('complaints.opened_at') }} as period,
-        customers.owner_rep_id as rep_id,
-        count(*) as complaints,
-        sum(
-            case
-                when complaints.first_response_at <= {{ dbt.dateadd('hour', 24, 'complaints.opened_at') }}
-                    then 1
-                else 0
-            end
-        ) as complaints_answered_24h
+        customer_id,
+        opened_at as occurred_at,
+        1 as complaints,
+        case
+            when first_response_at <= {{ dbt.dateadd('hour', 24, 'opened_at') }} then 1 else 0
+        end as complaints_answered_24h,
+        0 as ratings,
+        0 as satisfied_ratings,
+        0 as nps_responses,
+        0 as nps_promoters,
+        0 as nps_detractors
     from complaints
-    left join customers
-        on complaints.customer_id = customers.customer_id
-    group by
-        {{ month_of('complaints.opened_at') }},
-        customers.owner_rep_id
+
+    union all
+
+    select
+        customer_id,
+        responded_at as occurred_at,
+        0 as complaints,
+        0 as complaints_answered_24h,
+        case when scale = 'rating_1_5' then 1 else 0 end as ratings,
+        case when scale = 'rating_1_5' and score >= 4 then 1 else 0 end as satisfied_ratings,
+        case when scale = 'nps_0_10' then 1 else 0 end as nps_responses,
+        case when scale = 'nps_0_10' and score >= 9 then 1 else 0 end as nps_promoters,
+        case when scale = 'nps_0_10' and score <= 6 then 1 else 0 end as nps_detractors
+    from surveys
 
 ),
 
-survey_measures as (
+service_measures as (
 
     select
-        {{ month_of('surveys.responded_at') }} as period,
+        {{ month_of('service_events.occurred_at') }} as period,
         customers.owner_rep_id as rep_id,
-        sum(case when surveys.scale = 'rating_1_5' then 1 else 0 end) as ratings,
-        sum(case when surveys.scale = 'rating_1_5' and surveys.score >= 4 then 1 else 0 end) as satisfied_ratings,
-        sum(case when surveys.scale = 'nps_0_10' then 1 else 0 end) as nps_responses,
-        sum(case when surveys.scale = 'nps_0_10' and surveys.score >= 9 then 1 else 0 end) as nps_promoters,
-        sum(case when surveys.scale = 'nps_0_10' and surveys.score <= 6 then 1 else 0 end) as nps_detractors
-    from surveys
+        {% for column in service_measure_columns() -%}
+        sum(service_events.{{ column }}) as {{ column }}{{ "," if not loop.last }}
+        {% endfor %}
+    from service_events
     left join customers
-        on surveys.customer_id = customers.customer_id
+        on service_events.customer_id = customers.customer_id
     group by
-        {{ month_of('surveys.responded_at') }},
+        {{ month_of('service_events.occurred_at') }},
         customers.owner_rep_id
 
 ),
@@ -125,9 +134,7 @@ measure_keys as (
     union
     select period, rep_id from lead_measures
     union
-    select period, rep_id from complaint_measures
-    union
-    select period, rep_id from survey_measures
+    select period, rep_id from service_measures
     union
     select period, rep_id from customer_measures
 
@@ -144,11 +151,8 @@ final as (
         {% for column in lead_measure_columns() -%}
         coalesce(lead_measures.{{ column }}, 0) as {{ column }},
         {% endfor -%}
-        {% for column in complaint_measure_columns() -%}
-        coalesce(complaint_measures.{{ column }}, 0) as {{ column }},
-        {% endfor -%}
-        {% for column in survey_measure_columns() -%}
-        coalesce(survey_measures.{{ column }}, 0) as {{ column }},
+        {% for column in service_measure_columns() -%}
+        coalesce(service_measures.{{ column }}, 0) as {{ column }},
         {% endfor -%}
         {% for column in customer_measure_columns() -%}
         coalesce(customer_measures.{{ column }}, 0) as {{ column }}{{ "," if not loop.last }}
@@ -160,12 +164,9 @@ final as (
     left join lead_measures
         on measure_keys.period = lead_measures.period
         and measure_keys.rep_id is not distinct from lead_measures.rep_id
-    left join complaint_measures
-        on measure_keys.period = complaint_measures.period
-        and measure_keys.rep_id is not distinct from complaint_measures.rep_id
-    left join survey_measures
-        on measure_keys.period = survey_measures.period
-        and measure_keys.rep_id is not distinct from survey_measures.rep_id
+    left join service_measures
+        on measure_keys.period = service_measures.period
+        and measure_keys.rep_id is not distinct from service_measures.rep_id
     left join customer_measures
         on measure_keys.period = customer_measures.period
         and measure_keys.rep_id is not distinct from customer_measures.rep_id

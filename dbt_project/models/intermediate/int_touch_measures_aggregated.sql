@@ -23,57 +23,48 @@ touches as (
 
 ),
 
-company_measures as (
+entity_types as (
 
-    select
-        period,
-        cast('company' as varchar) as entity_type,
-        cast('company' as varchar) as entity_id,
-        sum(is_session) as sessions,
-        count(distinct visitor_id) as visitors
-    from touches
-    group by period
+    select cast('company' as varchar) as entity_type
+    union all
+    select cast('channel' as varchar) as entity_type
+    union all
+    select cast('campaign' as varchar) as entity_type
 
 ),
 
-channel_measures as (
+-- each touch once for the company, once for its channel and once for its campaign (if any)
+entity_touches as (
 
     select
-        period,
-        cast('channel' as varchar) as entity_type,
-        channel as entity_id,
-        sum(is_session) as sessions,
-        count(distinct visitor_id) as visitors
+        touches.period,
+        entity_types.entity_type,
+        case entity_types.entity_type
+            when 'company' then 'company'
+            when 'channel' then touches.channel
+            else touches.campaign_id
+        end as entity_id,
+        touches.visitor_id,
+        touches.is_session
     from touches
-    group by
-        period,
-        channel
-
-),
-
-campaign_measures as (
-
-    select
-        period,
-        cast('campaign' as varchar) as entity_type,
-        campaign_id as entity_id,
-        sum(is_session) as sessions,
-        count(distinct visitor_id) as visitors
-    from touches
-    where campaign_id is not null
-    group by
-        period,
-        campaign_id
+    cross join entity_types
 
 ),
 
 final as (
 
-    select * from company_measures
-    union all
-    select * from channel_measures
-    union all
-    select * from campaign_measures
+    select
+        period,
+        entity_type,
+        entity_id,
+        sum(is_session) as sessions,
+        count(distinct visitor_id) as visitors
+    from entity_touches
+    where entity_id is not null
+    group by
+        period,
+        entity_type,
+        entity_id
 
 )
 
