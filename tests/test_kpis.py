@@ -683,3 +683,14 @@ def test_invalid_spend_is_the_spend_of_campaigns_without_lead_or_conversion(ware
     # cmp_b (paid_search): lead l4 and o3's credit; cmp_d (display): o6's credit
     for campaign in ("cmp_b", "cmp_d"):
         assert kpis_of(warehouse, "campaign", campaign)["invalid_spend_share"][:2] == (0, 0)
+
+
+def test_customer_history_is_read_from_a_bounded_window(warehouse):
+    # March 2025 alone: the customer measures read orders from March 2024 on (the longest
+    # lookback: 12 months for year-on-year growth; churn window 3, LTV horizon 12 - 1), not all
+    # history, up to the end of the range.
+    compiled = next(
+        (warehouse.folder / "dbt_target" / "compiled").rglob("int_customer_measures_aggregated.sql")
+    ).read_text()
+    assert "ordered_at >= cast('2024-03-01' as date)" in compiled
+    assert "ordered_at < cast('2025-04-01' as date)" in compiled
