@@ -475,6 +475,9 @@ CHANNEL_PAID_SEARCH = {
     "valid_lead_share": (1, 3, 3),
     "sql_to_won_rate": (0.5, 1, 2),
     "invalid_spend_share": (0, 0, 250),
+    # credited cost of goods (linear): o1 60 / 2 + o2 40 + o3 35 + o4 10 = 115: margin 275 - 115
+    "gross_margin_pct": (160 / 275, 160, 275),
+    "marketing_roi": (-90 / 250, -90, 250),  # (160 - 250) / 250
     # visits t6, t7 (cmp_a), t8 (cmp_b); March visitors v2, v3: 3.5 credited orders / 2
     "sessions": (3, 3, None),
     "conversion_rate": (1.75, 3.5, 2),
@@ -517,6 +520,9 @@ CAMPAIGN_CMP_A = {
     "valid_lead_share": (1, 2, 2),
     "sql_to_won_rate": (0.5, 1, 2),
     "invalid_spend_share": (0, 0, 200),
+    # credited cost of goods: o1 60 / 2 + o2 40 = 70: margin 175 - 70 = 105
+    "gross_margin_pct": (0.6, 105, 175),
+    "marketing_roi": (-0.475, -95, 200),  # (105 - 200) / 200
     # visits t6, t7 by v2 alone: 1.5 credited orders / 1 visitor
     "sessions": (2, 2, None),
     "conversion_rate": (1.5, 1.5, 1),
@@ -592,6 +598,8 @@ def test_division_by_zero_gives_null_with_a_reason(warehouse):
     assert email["cost_per_lead"] == (None, 0, 0, "currency", "no leads in period")
     assert email["valid_lead_share"] == (None, 0, 0, "ratio", "no leads in period")
     assert email["invalid_spend_share"] == (None, 0, 0, "ratio", "no spend in period")
+    # half of o1: revenue 75, cost 30
+    assert email["marketing_roi"] == (None, 45, 0, "ratio", "no spend in period")
     # team_partners (r3): its only lead l4 never reached MQL
     partners = kpis_of(warehouse, "team", "team_partners")
     assert partners["mql_to_sql_rate"] == (None, 0, 0, "ratio", "no MQLs in period")

@@ -67,14 +67,17 @@
     ) }}
 {% endmacro %}
 
-{#- Channel/campaign measures; revenue, orders and new_customers are credited under the primary
-    model, revenue_<model> under each model. -#}
+{#- Channel/campaign measures; revenue, orders, new_customers and cost_of_goods are credited under
+    the primary model, revenue_<model> under each model. -#}
 {% macro marketing_measure_columns() %}
     {%- set credited_revenue = [] -%}
     {%- for model in attribution_models() -%}
         {%- do credited_revenue.append('revenue_' ~ model) -%}
     {%- endfor -%}
-    {{ return(['spend', 'impressions', 'clicks', 'budget', 'invalid_spend'] + order_measure_columns() + credited_revenue + lead_measure_columns()) }}
+    {{ return(
+        ['spend', 'impressions', 'clicks', 'budget', 'invalid_spend'] + order_measure_columns() + ['cost_of_goods']
+        + credited_revenue + lead_measure_columns()
+    ) }}
 {% endmacro %}
 
 {#- The marketing measures the company adds up from every channel: spend and its funnel, and the
@@ -170,11 +173,11 @@
         {'kpi': 'complaint_rate', 'unit': 'per_100_orders', 'numerator': 'complaints', 'denominator': 'orders',
          'scale': 100, 'null_reason': 'no orders in period', 'entity_types': sales_types},
         {'kpi': 'gross_margin_pct', 'unit': 'ratio', 'numerator': 'revenue - cost_of_goods', 'denominator': 'revenue',
-         'null_reason': 'no revenue in period', 'entity_types': sales_types},
+         'null_reason': 'no revenue in period', 'entity_types': all_types},
         {'kpi': 'new_customer_revenue_share', 'unit': 'ratio', 'numerator': 'new_customer_revenue',
          'denominator': 'revenue', 'null_reason': 'no revenue in period', 'entity_types': sales_types},
         {'kpi': 'marketing_roi', 'unit': 'ratio', 'numerator': 'revenue - cost_of_goods - spend',
-         'denominator': 'spend', 'null_reason': 'no spend in period', 'entity_types': ['company']},
+         'denominator': 'spend', 'null_reason': 'no spend in period', 'entity_types': marketing_types},
         {'kpi': 'complaints_answered_24h_share', 'unit': 'ratio', 'numerator': 'complaints_answered_24h',
          'denominator': 'complaints', 'null_reason': 'no complaints in period', 'entity_types': sales_types},
         {'kpi': 'satisfaction', 'unit': 'ratio', 'numerator': 'satisfied_ratings', 'denominator': 'ratings',

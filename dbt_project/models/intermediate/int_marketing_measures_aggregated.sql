@@ -58,6 +58,7 @@ credit_measures as (
         channel,
         campaign_id,
         sum(case when model = '{{ primary_model() }}' then credited_revenue else 0 end) as revenue,
+        sum(case when model = '{{ primary_model() }}' then credited_cost_of_goods else 0 end) as cost_of_goods,
         sum(case when model = '{{ primary_model() }}' then credited_orders else 0 end) as orders,
         sum(
             case when model = '{{ primary_model() }}' then credited_new_customers else 0 end
@@ -116,6 +117,7 @@ measures as (
         {% for column in order_measure_columns() -%}
         coalesce(credit_measures.{{ column }}, 0) as {{ column }},
         {% endfor -%}
+        coalesce(credit_measures.cost_of_goods, 0) as cost_of_goods,
         {% for model in attribution_models() -%}
         coalesce(credit_measures.revenue_{{ model }}, 0) as revenue_{{ model }},
         {% endfor -%}
