@@ -1,4 +1,4 @@
-"""Pipeline configuration (config/pipeline.yaml): channels, attribution, quality policy."""
+"""Pipeline configuration (config/pipeline.yaml): channels, attribution, KPI windows, quality."""
 
 from __future__ import annotations
 
@@ -123,12 +123,22 @@ class Quality(BaseModel):
     max_quarantine_share: float = Field(0.01, ge=0, le=1)
 
 
+class Kpis(BaseModel):
+    """Windows of the customer KPIs that look back before the period."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    churn_window_months: int = Field(3, ge=1, le=24)
+    ltv_horizon_months: int = Field(12, ge=1, le=60)
+
+
 class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     first_period: str
     channels: dict[str, Channel]
     attribution: Attribution = Attribution()
+    kpis: Kpis = Kpis()
     quality: Quality = Quality()
 
     @field_validator("first_period")

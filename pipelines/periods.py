@@ -66,6 +66,8 @@ def dbt_vars(first: date, last: date, config: PipelineConfig) -> dict[str, objec
         "w_shaped": attribution.w_shaped.model_dump(),
         "no_touch_channel": attribution.no_touch_channel,
         "primary_model": attribution.primary_model,
+        "churn_window_months": config.kpis.churn_window_months,
+        "ltv_horizon_months": config.kpis.ltv_horizon_months,
         "channels": [
             {"channel": name, "is_paid": channel.paid} for name, channel in config.channels.items()
         ],

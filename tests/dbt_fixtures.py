@@ -191,6 +191,31 @@ def order_row(
     }
 
 
+def order_item_row(
+    order_id: str, line_no: int, quantity: int, unit_cost: float, unit_price: float = 0
+) -> dict:
+    return {
+        "order_id": order_id,
+        "line_no": line_no,
+        "product_id": f"p{line_no}",
+        "quantity": quantity,
+        "unit_price": unit_price,
+        "unit_cost": unit_cost,
+    }
+
+
+def survey_row(
+    response_id: str, customer_id: str, responded_at: str, score: int, scale: str
+) -> dict:
+    return {
+        "response_id": response_id,
+        "customer_id": customer_id,
+        "responded_at": timestamp(responded_at),
+        "score": score,
+        "scale": scale,
+    }
+
+
 def refund_row(refund_id: str, order_id: str, refunded_at: str, amount: float) -> dict:
     return {
         "refund_id": refund_id,
@@ -207,6 +232,7 @@ def touch_row(
     channel: str,
     campaign_id: str | None = None,
     customer_id: str | None = None,
+    touch_type: str = "click",
 ) -> dict:
     return {
         "touchpoint_id": touchpoint_id,
@@ -215,7 +241,7 @@ def touch_row(
         "occurred_at": timestamp(occurred_at),
         "channel": channel,
         "campaign_id": campaign_id,
-        "touch_type": "click",
+        "touch_type": touch_type,
     }
 
 

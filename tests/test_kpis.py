@@ -19,8 +19,10 @@ from tests.dbt_fixtures import (
     duckdb_warehouse,
     lead_row,
     manual_kpi_row,
+    order_item_row,
     order_row,
     refund_row,
+    survey_row,
     touch_row,
 )
 
@@ -85,6 +87,8 @@ RAW_ROWS = {
         customer_row("c3", owner_rep_id="r2"),
         customer_row("c4", owner_rep_id="r3"),
         customer_row("c5"),
+        customer_row("c6", owner_rep_id="r1"),  # ordered in March 2024 and January 2025 only
+        customer_row("c7", owner_rep_id="r2"),  # ordered in November 2024 only
     ],
     "orders": [
         order_row("o0", "c1", "2025-02-10 10:00", gross=50),  # February: c1 is not new in March
@@ -95,6 +99,23 @@ RAW_ROWS = {
         order_row("o5", "c4", "2025-03-15 10:00", gross=60),  # 60, c4 new
         order_row("o6", "c5", "2025-03-18 10:00", gross=40),  # 40, c5 new (no owner)
         order_row("o7", "c2", "2025-03-11 10:00", gross=500, status="cancelled"),
+        order_row("o8", "c6", "2024-03-10 10:00", gross=100),  # a year before March 2025
+        order_row("o9", "c6", "2025-01-15 10:00", gross=50),  # in the churn window, then gone
+        order_row("o10", "c7", "2024-11-20 10:00", gross=40),  # before the churn window
+    ],
+    "order_items": [
+        order_item_row("o0", 1, quantity=1, unit_cost=20),  # February
+        order_item_row("o1", 1, quantity=2, unit_cost=30),  # 60
+        order_item_row("o2", 1, quantity=1, unit_cost=40),  # 40
+        order_item_row("o3", 1, quantity=1, unit_cost=20),  # 20 + 15 = 35
+        order_item_row("o3", 2, quantity=1, unit_cost=15),
+        order_item_row("o4", 1, quantity=1, unit_cost=10),  # 10
+        order_item_row("o5", 1, quantity=2, unit_cost=15),  # 30
+        order_item_row("o6", 1, quantity=1, unit_cost=20),  # 20
+        order_item_row("o7", 1, quantity=5, unit_cost=100),  # cancelled
+        order_item_row("o8", 1, quantity=1, unit_cost=60),  # margin 40
+        order_item_row("o9", 1, quantity=1, unit_cost=20),  # margin 30
+        order_item_row("o10", 1, quantity=1, unit_cost=10),  # margin 30
     ],
     "refunds": [refund_row("f1", "o1", "2025-03-25 10:00", amount=30)],
     "touchpoints": [
@@ -105,6 +126,10 @@ RAW_ROWS = {
         touch_row("t3", "v2", "2025-03-09 10:00", "paid_search", "cmp_a", customer_id="c2"),
         touch_row("t4", "v3", "2025-03-11 09:00", "paid_search", "cmp_b", customer_id="c3"),
         touch_row("t5", "v5", "2025-03-17 10:00", "display", "cmp_d", customer_id="c5"),
+        # visits (sessions) after their customers' orders: in no path
+        touch_row("t6", "v2", "2025-03-28 10:00", "paid_search", "cmp_a", "c2", touch_type="visit"),
+        touch_row("t7", "v2", "2025-03-29 10:00", "paid_search", "cmp_a", "c2", touch_type="visit"),
+        touch_row("t8", "v3", "2025-03-25 10:00", "paid_search", "cmp_b", "c3", touch_type="visit"),
     ],
     "ad_spend": [
         ad_spend_row("2025-02-28", "paid_search", "cmp_a", 999, impressions=9),  # February
@@ -112,6 +137,8 @@ RAW_ROWS = {
         ad_spend_row("2025-03-20", "paid_search", "cmp_a", 100, impressions=1000, clicks=60),
         ad_spend_row("2025-03-05", "paid_search", "cmp_b", 50, impressions=500, clicks=25),
         ad_spend_row("2025-03-10", "display", "cmp_d", 80, impressions=800, clicks=8),
+        # no lead, no touch, no conversion: invalid spend
+        ad_spend_row("2025-03-15", "paid_social", "cmp_e", 70),
     ],
     "budgets": [
         {
@@ -174,7 +201,7 @@ RAW_ROWS = {
             mql_at="2025-03-14 10:00",
             status="disqualified",
         ),
-        # qualified in January, lost in March
+        # qualified (and SQL) in January, lost in March
         lead_row(
             "l6",
             "2025-01-05 10:00",
@@ -182,6 +209,7 @@ RAW_ROWS = {
             campaign_id="cmp_a",
             rep_id="r2",
             mql_at="2025-01-10 10:00",
+            sql_at="2025-01-20 10:00",
             status="lost",
             closed_at="2025-03-08 10:00",
         ),
@@ -191,18 +219,21 @@ RAW_ROWS = {
             "ticket_id": "k1",
             "customer_id": "c2",
             "opened_at": "2025-03-12 10:00",
+            "first_response_at": "2025-03-13 09:00",  # 23 h: within 24 h
             "category": "complaint",
         },
         {
             "ticket_id": "k2",
             "customer_id": "c3",
             "opened_at": "2025-03-21 10:00",
+            "first_response_at": "2025-03-22 11:00",  # 25 h: late
             "category": "complaint",
         },
         {
             "ticket_id": "k3",
             "customer_id": "c5",
             "opened_at": "2025-03-19 10:00",
+            "first_response_at": "2025-03-20 10:00",  # exactly 24 h: within
             "category": "complaint",
         },
         {
@@ -217,6 +248,16 @@ RAW_ROWS = {
             "opened_at": "2025-02-27 10:00",
             "category": "complaint",
         },  # February
+    ],
+    "surveys": [
+        survey_row("s1", "c1", "2025-03-06 10:00", 5, "rating_1_5"),  # r1, satisfied
+        survey_row("s2", "c2", "2025-03-11 10:00", 3, "rating_1_5"),  # r2
+        survey_row("s3", "c3", "2025-03-13 10:00", 4, "rating_1_5"),  # r2, satisfied
+        survey_row("s4", "c4", "2025-03-16 10:00", 10, "nps_0_10"),  # r3, promoter
+        survey_row("s5", "c2", "2025-03-12 10:00", 6, "nps_0_10"),  # r2, detractor
+        survey_row("s6", "c3", "2025-03-21 10:00", 9, "nps_0_10"),  # r2, promoter
+        survey_row("s7", "c5", "2025-03-19 10:00", 8, "nps_0_10"),  # no owner, passive
+        survey_row("s8", "c1", "2025-02-20 10:00", 1, "rating_1_5"),  # February
     ],
     "manual_kpis": [
         manual_kpi_row("2025-03", "team", "team_sales", "training_completion", 0.8),
@@ -245,20 +286,28 @@ RAW_ROWS = {
     ],
 }
 
-# (value, numerator, denominator) per KPI; count and currency KPIs: (value, value, None).
+# (value, numerator, denominator) per KPI; count and currency KPIs: (value, value, None); a
+# fourth item is the null_reason of a NULL value.
 
 # Company. Revenue 150 + 100 + 70 + 30 + 60 + 40 = 450 over 6 orders; new: c2, c3, c4, c5.
-# Spend 200 (cmp_a) + 50 (cmp_b) + 80 (cmp_d) = 330; budget 160 + 40 + 100 = 300.
+# Spend 200 (cmp_a) + 50 (cmp_b) + 80 (cmp_d) + 70 (cmp_e) = 400; budget 160 + 40 + 100 = 300.
 # Leads created in March: l1, l2, l4, l5. MQL in March: l1 (SQL), l2, l3 (SQL), l5.
 # Closed in March: l1 won, l2 lost, l3 won, l6 lost; won: 20 + 24 days, 5000 + 3000.
 # Complaints opened in March: k1, k2, k3.
+# Impressions 1000 + 1000 + 500 + 800 = 3300, clicks 40 + 60 + 25 + 8 = 133.
+# Leads created in March: l5 disqualified, 3 valid of 4. Closed in March with an SQL: l1 won,
+# l3 won, l6 lost: 2 of 3 won.
+# Cost of goods 60 + 40 + 35 + 10 + 30 + 20 = 195: gross margin 450 - 195 = 255; marketing ROI
+# (255 - 400) / 400. Revenue of customers first ordering in March (c2 100, c3 70 + 30, c4 60,
+# c5 40) 300. Complaints answered within 24 h: k1, k3 of 3. Ratings s1, s2, s3, satisfied s1,
+# s3. NPS s4, s5, s6, s7: promoters s4, s6, detractor s5: 100 x (2 - 1) / 4.
 COMPANY = {
     "revenue": (450, 450, None),
     "orders": (6, 6, None),
     "aov": (75, 450, 6),
-    "spend": (330, 330, None),
-    "roas": (450 / 330, 450, 330),
-    "cac": (82.5, 330, 4),
+    "spend": (400, 400, None),
+    "roas": (450 / 400, 450, 400),
+    "cac": (100, 400, 4),
     "new_customers": (4, 4, None),
     "leads": (4, 4, None),
     "mql_to_sql_rate": (0.5, 2, 4),
@@ -266,7 +315,42 @@ COMPANY = {
     "lead_to_deal_days": (22, 44, 2),
     "won_deal_value": (8000, 8000, None),
     "complaint_rate": (50, 3, 6),
-    "budget_deviation": (0.1, 30, 300),
+    "budget_deviation": (1 / 3, 100, 300),
+    "impressions": (3300, 3300, None),
+    "clicks": (133, 133, None),
+    "ctr": (133 / 3300, 133, 3300),
+    "cpc": (400 / 133, 400, 133),
+    "cpm": (400 / 3.3, 400, 3300),  # 1000 x 400 / 3300
+    "cost_per_lead": (100, 400, 4),
+    "valid_lead_share": (0.75, 3, 4),
+    "sql_to_won_rate": (2 / 3, 2, 3),
+    "gross_margin_pct": (255 / 450, 255, 450),
+    "new_customer_revenue_share": (300 / 450, 300, 450),
+    "marketing_roi": (-145 / 400, -145, 400),
+    "complaints_answered_24h_share": (2 / 3, 2, 3),
+    "satisfaction": (2 / 3, 2, 3),
+    "nps": (25, 1, 4),
+    # History (churn window 3 months: December to February; LTV horizon 12 months: April 2024 to
+    # March 2025). Revenue: February 50 (o0), March 2024 100 (o8).
+    "revenue_growth_mom": (8, 400, 50),  # (450 - 50) / 50
+    "revenue_growth_yoy": (3.5, 350, 100),  # (450 - 100) / 100
+    # ordering in March: c1..c5; with an order that is not their first: c1 (o0 before), c3 (o4)
+    "repurchase_rate": (0.4, 2, 5),
+    # ordered December to February: c1 (o0), c6 (o9); c6 did not order in March (c7: November)
+    "churn_rate": (0.5, 1, 2),
+    # gross margin in the horizon: o10 30 + o9 30 + o0 30 + March 255 = 345, customers c1..c7
+    "ltv": (345 / 7, 345, 7),
+    "ltv_to_cac": (345 / 7 / 100, 345 / 7, 100),  # LTV / CAC 400 / 4
+    # new customers credited to paid channels (linear): o2, o3 (paid_search), o6 (display)
+    "cac_paid": (400 / 3, 400, 3),
+    # new customers' March gross margin: o2 60 + o3 35 + o4 20 + o5 30 + o6 20 = 165; payback =
+    # CAC (400 / 4) / monthly margin per new customer (165 / 4)
+    "cac_payback_months": (400 / 165, 400, 165),
+    "invalid_spend_share": (70 / 400, 70, 400),  # cmp_e
+    # visits t6, t7, t8; visitors touching in March v1 (t2; t1 is February's), v2, v3, v5
+    "sessions": (3, 3, None),
+    "conversion_rate": (1.5, 6, 4),
+    "lead_to_deal_days_median": (22, 22, None),  # median of 20 (l1) and 24 (l3)
 }
 
 # team_sales = r1 (c1) + child team_east's r2 (c2, c3) and r4 (nothing).
@@ -274,6 +358,10 @@ COMPANY = {
 # Leads created in March: l1, l2 (l3 was created in February). MQL: l1 (SQL), l2, l3 (SQL).
 # Closed: l1 won, l2 lost, l6 lost, l3 won. Complaints: k1, k2.
 # Manual KPIs: the team's own inputs, not its reps' (r1 0.9, r2 0.5 training completion).
+# Leads l1, l2 both valid; closed with an SQL: l1 won, l3 won, l6 lost.
+# Cost of goods 60 + 40 + 35 + 10 = 145: margin 205. New customers' revenue c2 100 + c3 100.
+# Complaints k1 (within 24 h), k2 (late). Ratings s1, s2, s3 (s1, s3 satisfied); NPS s5
+# (detractor), s6 (promoter): 100 x 0 / 2.
 TEAM_SALES = {
     "revenue": (350, 350, None),
     "orders": (4, 4, None),
@@ -285,6 +373,21 @@ TEAM_SALES = {
     "lead_to_deal_days": (22, 44, 2),
     "won_deal_value": (8000, 8000, None),
     "complaint_rate": (50, 2, 4),
+    "valid_lead_share": (1, 2, 2),
+    "sql_to_won_rate": (2 / 3, 2, 3),
+    "gross_margin_pct": (205 / 350, 205, 350),
+    "new_customer_revenue_share": (200 / 350, 200, 350),
+    "complaints_answered_24h_share": (0.5, 1, 2),
+    "satisfaction": (2 / 3, 2, 3),
+    "nps": (0, 0, 2),
+    # r1 (c1, c6) and r2 (c2, c3, c7). February 50 (o0), March 2024 100 (o8).
+    "revenue_growth_mom": (6, 300, 50),
+    "revenue_growth_yoy": (2.5, 250, 100),
+    "repurchase_rate": (2 / 3, 2, 3),  # c1, c3 of c1, c2, c3
+    "churn_rate": (0.5, 1, 2),  # c6 of c1, c6
+    # r1: o0 30 + o1 90 + o9 30; r2: o2 60 + o3 35 + o4 20 + o10 30; customers c1, c6, c2, c3, c7
+    "ltv": (59, 295, 5),
+    "lead_to_deal_days_median": (22, 22, None),  # l1 20 (r2), l3 24 (r1)
     "training_completion": (0.8, 0.8, None),
     "compliance_rate": (0.95, 0.95, None),
     "innovation_proposals": (7, 7, None),
@@ -293,6 +396,9 @@ TEAM_SALES = {
 # r2 owns c2 and c3: 100 + 70 + 30 = 200 over 3 orders, 2 new. Leads l1, l2; MQL l1 (SQL), l2;
 # closed l1 won, l2 lost, l6 lost; won l1 in 20 days for 5000. Complaints k1, k2.
 # Manual KPIs as entered (innovation proposals: the re-landed 3).
+# Leads l1, l2 both valid; closed with an SQL: l1 won, l6 lost.
+# Cost of goods 40 + 35 + 10 = 85: margin 115; c2 and c3 both first ordered in March: 200 of 200.
+# Complaints k1 (within 24 h), k2 (late). Ratings s2, s3 (s3 satisfied); NPS s5, s6: 0 / 2.
 REP_R2 = {
     "revenue": (200, 200, None),
     "orders": (3, 3, None),
@@ -304,6 +410,20 @@ REP_R2 = {
     "lead_to_deal_days": (20, 20, 1),
     "won_deal_value": (5000, 5000, None),
     "complaint_rate": (200 / 3, 2, 3),
+    "valid_lead_share": (1, 2, 2),
+    "sql_to_won_rate": (0.5, 1, 2),
+    "gross_margin_pct": (115 / 200, 115, 200),
+    "new_customer_revenue_share": (1, 200, 200),
+    "complaints_answered_24h_share": (0.5, 1, 2),
+    "satisfaction": (0.5, 1, 2),
+    "nps": (0, 0, 2),
+    # no revenue in February nor in March 2024; nobody ordered December to February (c7: November)
+    "revenue_growth_mom": (None, 200, 0, "no revenue in previous month"),
+    "revenue_growth_yoy": (None, 200, 0, "no revenue in same month last year"),
+    "repurchase_rate": (0.5, 1, 2),  # c3 of c2, c3
+    "churn_rate": (None, 0, 0, "no customers in churn window"),
+    "ltv": (145 / 3, 145, 3),  # o2 60 + o3 35 + o4 20 + o10 30 over c2, c3, c7
+    "lead_to_deal_days_median": (20, 20, None),  # l1
     "training_completion": (0.5, 0.5, None),
     "compliance_rate": (1, 1, None),
     "innovation_proposals": (3, 3, None),
@@ -323,6 +443,8 @@ REP_R2 = {
 # = 4/5 of 150 = 120. Shapley: r({paid_search, email}) = 1, r({paid_search}) = 1: phi
 # paid_search 1 + 1/2, email 1/2: o1 gives paid_search 3/4 of 150 = 112.5.
 # Leads by origin: created l1, l2, l4; MQL l1 (SQL), l2; closed l1 won, l2 lost, l6 lost.
+# Funnel: CTR 125 / 2500, CPC 250 / 125, CPM 1000 x 250 / 2500, cost per lead 250 / 3 (all
+# three valid); closed with an SQL: l1 won, l6 lost.
 CHANNEL_PAID_SEARCH = {
     "revenue": (275, 275, None),
     "orders": (3.5, 3.5, None),
@@ -346,6 +468,19 @@ CHANNEL_PAID_SEARCH = {
     "mql_to_sql_rate": (0.5, 1, 2),
     "win_rate": (1 / 3, 1, 3),
     "budget_deviation": (0.25, 50, 200),
+    "ctr": (0.05, 125, 2500),
+    "cpc": (2, 250, 125),
+    "cpm": (100, 250, 2500),
+    "cost_per_lead": (250 / 3, 250, 3),
+    "valid_lead_share": (1, 3, 3),
+    "sql_to_won_rate": (0.5, 1, 2),
+    "invalid_spend_share": (0, 0, 250),
+    # credited cost of goods (linear): o1 60 / 2 + o2 40 + o3 35 + o4 10 = 115: margin 275 - 115
+    "gross_margin_pct": (160 / 275, 160, 275),
+    "marketing_roi": (-90 / 250, -90, 250),  # (160 - 250) / 250
+    # visits t6, t7 (cmp_a), t8 (cmp_b); March visitors v2, v3: 3.5 credited orders / 2
+    "sessions": (3, 3, None),
+    "conversion_rate": (1.75, 3.5, 2),
 }
 
 # cmp_a: o1's t1 (linear 75 of 150) and o2's t3 (100): revenue 175, orders 1.5, new: o2.
@@ -353,6 +488,8 @@ CHANNEL_PAID_SEARCH = {
 # time_decay 50, position_based 75, w_shaped 75, markov 120, shapley 112.5. Spend 100 + 100,
 # budget 160.
 # Leads: created l1, l2; MQL l1 (SQL), l2; closed l1 won, l2 lost, l6 lost.
+# Funnel: CTR 100 / 2000, CPC 200 / 100, CPM 1000 x 200 / 2000, cost per lead 200 / 2; closed
+# with an SQL: l1 won, l6 lost.
 CAMPAIGN_CMP_A = {
     "revenue": (175, 175, None),
     "orders": (1.5, 1.5, None),
@@ -376,6 +513,19 @@ CAMPAIGN_CMP_A = {
     "mql_to_sql_rate": (0.5, 1, 2),
     "win_rate": (1 / 3, 1, 3),
     "budget_deviation": (0.25, 40, 160),
+    "ctr": (0.05, 100, 2000),
+    "cpc": (2, 200, 100),
+    "cpm": (100, 200, 2000),
+    "cost_per_lead": (100, 200, 2),
+    "valid_lead_share": (1, 2, 2),
+    "sql_to_won_rate": (0.5, 1, 2),
+    "invalid_spend_share": (0, 0, 200),
+    # credited cost of goods: o1 60 / 2 + o2 40 = 70: margin 175 - 70 = 105
+    "gross_margin_pct": (0.6, 105, 175),
+    "marketing_roi": (-0.475, -95, 200),  # (105 - 200) / 200
+    # visits t6, t7 by v2 alone: 1.5 credited orders / 1 visitor
+    "sessions": (2, 2, None),
+    "conversion_rate": (1.5, 1.5, 1),
 }
 
 UNITS = {
@@ -384,7 +534,9 @@ UNITS = {
     "new_customers": "count", "leads": "count", "mql_to_sql_rate": "ratio", "win_rate": "ratio",
     "lead_to_deal_days": "days", "won_deal_value": "currency", "complaint_rate": "per_100_orders",
     "budget_deviation": "ratio", "training_completion": "ratio", "compliance_rate": "ratio",
-    "innovation_proposals": "count",
+    "innovation_proposals": "count", "cpc": "currency", "cpm": "currency",
+    "cost_per_lead": "currency", "nps": "points", "ltv": "currency", "cac_paid": "currency",
+    "cac_payback_months": "months", "sessions": "count", "lead_to_deal_days_median": "days",
 }  # fmt: skip
 MANUAL_KPIS = ("training_completion", "compliance_rate", "innovation_proposals")
 NO_INPUT = "no manual input for period"
@@ -424,13 +576,13 @@ def test_every_kpi_of_the_entity_is_computed_by_definition(
 ):
     actual = kpis_of(warehouse, entity_type, entity_id)
     assert set(actual) == set(expected)
-    for kpi, (value, numerator, denominator) in expected.items():
+    for kpi, (value, numerator, denominator, *reason) in expected.items():
         got_value, got_numerator, got_denominator, unit, null_reason = actual[kpi]
-        assert got_value == pytest.approx(value), kpi
+        assert got_value == (None if value is None else pytest.approx(value)), kpi
         assert got_numerator == pytest.approx(numerator), kpi
         assert got_denominator == (None if denominator is None else pytest.approx(denominator))
         assert unit == UNITS.get(kpi, "ratio"), kpi
-        assert null_reason is None, kpi
+        assert null_reason == (reason[0] if reason else None), kpi
 
 
 def test_division_by_zero_gives_null_with_a_reason(warehouse):
@@ -439,9 +591,40 @@ def test_division_by_zero_gives_null_with_a_reason(warehouse):
     assert email["roas"] == (None, 75, 0, "ratio", "no spend in period")
     assert email["cac"] == (None, 0, 0, "currency", "no new customers in period")
     assert email["budget_deviation"] == (None, 0, 0, "ratio", "no budget for period")
+    # email: no impressions, no clicks, no lead created in March (l3 was created in February)
+    assert email["ctr"] == (None, 0, 0, "ratio", "no impressions in period")
+    assert email["cpc"] == (None, 0, 0, "currency", "no clicks in period")
+    assert email["cpm"] == (None, 0, 0, "currency", "no impressions in period")
+    assert email["cost_per_lead"] == (None, 0, 0, "currency", "no leads in period")
+    assert email["valid_lead_share"] == (None, 0, 0, "ratio", "no leads in period")
+    assert email["invalid_spend_share"] == (None, 0, 0, "ratio", "no spend in period")
+    # half of o1: revenue 75, cost 30
+    assert email["marketing_roi"] == (None, 45, 0, "ratio", "no spend in period")
     # team_partners (r3): its only lead l4 never reached MQL
     partners = kpis_of(warehouse, "team", "team_partners")
     assert partners["mql_to_sql_rate"] == (None, 0, 0, "ratio", "no MQLs in period")
+    assert partners["sql_to_won_rate"] == (None, 0, 0, "ratio", "no SQLs closed in period")
+    # team_partners (r3): c4's survey s4 is an NPS one (100 x 1 / 1), no rating, no complaint
+    assert partners["satisfaction"] == (None, 0, 0, "ratio", "no ratings in period")
+    assert partners["nps"] == (100, 1, 1, "points", None)
+    no_complaints = (None, 0, 0, "ratio", "no complaints in period")
+    assert partners["complaints_answered_24h_share"] == no_complaints
+    no_deals = (None, None, None, "days", "no deals won in period")
+    assert partners["lead_to_deal_days_median"] == no_deals
+    # video: nobody touched it
+    assert kpis_of(warehouse, "channel", "video")["conversion_rate"] == (
+        None,
+        0,
+        0,
+        "ratio",
+        "no visitors in period",
+    )
+    # r1 owns c1, who first ordered in February: none of its revenue is new customers'
+    r1 = kpis_of(warehouse, "rep", "r1")
+    assert r1["new_customer_revenue_share"] == (0, 0, 150, "ratio", None)
+    # r5 owns nothing: no revenue
+    r5 = kpis_of(warehouse, "rep", "r5")
+    assert r5["gross_margin_pct"] == (None, 0, 0, "ratio", "no revenue in period")
 
 
 def test_entities_are_the_active_ones(warehouse):
@@ -462,7 +645,7 @@ def test_entities_are_the_active_ones(warehouse):
     channels = {entity_id for entity_type, entity_id in entities if entity_type == "channel"}
     assert len(channels) == 10, "every configured channel"
     campaigns = {entity_id for entity_type, entity_id in entities if entity_type == "campaign"}
-    assert campaigns == {"cmp_a", "cmp_b", "cmp_d"}
+    assert campaigns == {"cmp_a", "cmp_b", "cmp_d", "cmp_e"}
 
 
 def test_child_team_rolls_up_into_its_parent(warehouse):
@@ -487,3 +670,35 @@ def test_manual_kpis_are_as_entered_and_null_with_a_reason_when_missing(warehous
     r5 = kpis_of(warehouse, "rep", "r5")
     assert r5["compliance_rate"] == (pytest.approx(0.7), pytest.approx(0.7), None, "ratio", None)
     assert r5["revenue"] == (0, 0, None, "currency", None)
+
+
+def test_invalid_spend_is_the_spend_of_campaigns_without_lead_or_conversion(warehouse):
+    # cmp_e (paid_social): 70 spent, no lead, no touch, no credited conversion
+    assert kpis_of(warehouse, "campaign", "cmp_e")["invalid_spend_share"] == (
+        1,
+        70,
+        70,
+        "ratio",
+        None,
+    )
+    assert kpis_of(warehouse, "channel", "paid_social")["invalid_spend_share"] == (
+        1,
+        70,
+        70,
+        "ratio",
+        None,
+    )
+    # cmp_b (paid_search): lead l4 and o3's credit; cmp_d (display): o6's credit
+    for campaign in ("cmp_b", "cmp_d"):
+        assert kpis_of(warehouse, "campaign", campaign)["invalid_spend_share"][:2] == (0, 0)
+
+
+def test_customer_history_is_read_from_a_bounded_window(warehouse):
+    # March 2025 alone: the customer measures read orders from March 2024 on (the longest
+    # lookback: 12 months for year-on-year growth; churn window 3, LTV horizon 12 - 1), not all
+    # history, up to the end of the range.
+    compiled = next(
+        (warehouse.folder / "dbt_target" / "compiled").rglob("int_customer_measures_aggregated.sql")
+    ).read_text()
+    assert "ordered_at >= cast('2024-03-01' as date)" in compiled
+    assert "ordered_at < cast('2025-04-01' as date)" in compiled

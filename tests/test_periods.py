@@ -7,7 +7,14 @@ from datetime import date
 import pytest
 
 from pipelines.config import load_pipeline_config
-from pipelines.periods import add_months, dbt_vars, month_label, months_between, parse_month
+from pipelines.periods import (
+    add_months,
+    dbt_vars,
+    month_label,
+    months_between,
+    parse_month,
+    parse_span,
+)
 
 
 def test_parse_month_accepts_labels_and_partition_keys():
@@ -48,11 +55,11 @@ def test_dbt_vars_carry_the_range_and_the_attribution_settings():
     assert variables["position_based"] == {"first": 0.4, "last": 0.4}
     assert variables["w_shaped"] == {"first": 0.3, "lead_creation": 0.3, "last": 0.3}
     assert {"channel": "paid_search", "is_paid": True} in variables["channels"]
+    assert variables["churn_window_months"] == config.kpis.churn_window_months == 3
+    assert variables["ltv_horizon_months"] == config.kpis.ltv_horizon_months == 12
 
 
 def test_parse_span_reads_months_quarters_and_years():
-    from pipelines.periods import parse_span
-
     assert parse_span("2025-03") == (date(2025, 3, 1), date(2025, 3, 1))
     assert parse_span("2025-Q2") == (date(2025, 4, 1), date(2025, 6, 1))
     assert parse_span("2025-Q4") == (date(2025, 10, 1), date(2025, 12, 1))

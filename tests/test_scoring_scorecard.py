@@ -71,7 +71,7 @@ def test_the_2026_version_weights_teams_by_stage() -> None:
         "new_customers": 40, "won_deal_value": 30, "training_completion": 20, "compliance_rate": 10
     }  # fmt: skip
     assert weights["mature"] == {
-        "revenue": 40, "won_deal_value": 20, "win_rate": 20, "innovation_proposals": 20
+        "repurchase_rate": 35, "ltv": 30, "win_rate": 20, "innovation_proposals": 15
     }  # fmt: skip
     assert load_scorecard(DEFAULT_FILE).version_for(date(2025, 12, 1)).version == "2025.1"
 

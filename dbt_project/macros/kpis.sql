@@ -6,22 +6,84 @@
 {% endmacro %}
 
 {% macro lead_measure_columns() %}
-    {{ return(['leads', 'mqls', 'mqls_with_sql', 'closed_leads', 'won_leads', 'won_lead_days', 'won_deal_value']) }}
+    {{ return([
+        'leads', 'disqualified_leads', 'mqls', 'mqls_with_sql', 'closed_leads', 'won_leads', 'won_lead_days',
+        'won_deal_value', 'closed_sqls', 'won_sqls',
+    ]) }}
+{% endmacro %}
+
+{#- Order measures only the owner view has: cost of goods, revenue of orders in their customer's
+    first-order month. -#}
+{% macro owner_order_measure_columns() %}
+    {{ return(['cost_of_goods', 'new_customer_revenue', 'new_customer_cost_of_goods']) }}
+{% endmacro %}
+
+{#- Service measures of the owners' customers: complaint tickets (and those first answered within
+    24 hours), rating_1_5 surveys (and those >= 4), nps_0_10 surveys (promoters 9-10, detractors
+    0-6). -#}
+{% macro service_measure_columns() %}
+    {{ return([
+        'complaints', 'complaints_answered_24h', 'ratings', 'satisfied_ratings', 'nps_responses',
+        'nps_promoters', 'nps_detractors',
+    ]) }}
+{% endmacro %}
+
+{#- Customer measures that look back before the month (int_customer_measures_aggregated). -#}
+{% macro customer_measure_columns() %}
+    {{ return([
+        'revenue_previous_month', 'revenue_previous_year', 'active_customers', 'repeat_customers',
+        'churn_base_customers', 'churned_customers', 'ltv_gross_margin', 'ltv_customers',
+    ]) }}
+{% endmacro %}
+
+{#- Vars churn_window_months and ltv_horizon_months, checked to be positive whole numbers. -#}
+{% macro _window_var(name) %}
+    {%- set value = var(name) -%}
+    {%- if not (value | string).isdigit() or value | int < 1 -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a positive whole number of months, got '" ~ value ~ "'") }}
+    {%- endif -%}
+    {{ return(value | int) }}
+{% endmacro %}
+
+{% macro churn_window_months() %}
+    {{ return(_window_var('churn_window_months')) }}
+{% endmacro %}
+
+{% macro ltv_horizon_months() %}
+    {{ return(_window_var('ltv_horizon_months')) }}
+{% endmacro %}
+
+{#- How many months before the range the customer measures read: a year (year-on-year growth),
+    the churn window or the LTV horizon, whichever is longest. -#}
+{% macro customer_history_months() %}
+    {{ return([12, churn_window_months(), ltv_horizon_months() - 1] | max) }}
 {% endmacro %}
 
 {#- Owner-based measures (company, team, rep). -#}
 {% macro sales_measure_columns() %}
-    {{ return(order_measure_columns() + lead_measure_columns() + ['complaints']) }}
+    {{ return(
+        order_measure_columns() + owner_order_measure_columns() + lead_measure_columns()
+        + service_measure_columns() + customer_measure_columns()
+    ) }}
 {% endmacro %}
 
-{#- Channel/campaign measures; revenue, orders and new_customers are credited under the primary
-    model, revenue_<model> under each model. -#}
+{#- Channel/campaign measures; revenue, orders, new_customers and cost_of_goods are credited under
+    the primary model, revenue_<model> under each model. -#}
 {% macro marketing_measure_columns() %}
     {%- set credited_revenue = [] -%}
     {%- for model in attribution_models() -%}
         {%- do credited_revenue.append('revenue_' ~ model) -%}
     {%- endfor -%}
-    {{ return(['spend', 'impressions', 'clicks', 'budget'] + order_measure_columns() + credited_revenue + lead_measure_columns()) }}
+    {{ return(
+        ['spend', 'impressions', 'clicks', 'budget', 'invalid_spend'] + order_measure_columns() + ['cost_of_goods']
+        + credited_revenue + lead_measure_columns()
+    ) }}
+{% endmacro %}
+
+{#- The marketing measures the company adds up from every channel: spend and its funnel, and the
+    new customers credited to paid channels (paid CAC). -#}
+{% macro company_marketing_measure_columns() %}
+    {{ return(['spend', 'impressions', 'clicks', 'budget', 'invalid_spend', 'paid_new_customers']) }}
 {% endmacro %}
 
 {#- KPIs no system records, entered by hand per team and rep (stg_plans__manual_kpis): each is a
@@ -40,7 +102,7 @@
 
 {% macro kpi_measure_columns() %}
     {%- set columns = [] -%}
-    {%- set measures = sales_measure_columns() + marketing_measure_columns() + manual_measure_columns() -%}
+    {%- set measures = sales_measure_columns() + marketing_measure_columns() + company_marketing_measure_columns() + manual_measure_columns() -%}
     {%- for column in measures -%}
         {%- if column not in columns -%}
             {%- do columns.append(column) -%}
@@ -76,8 +138,20 @@
         {'kpi': 'aov', 'unit': 'currency', 'numerator': 'revenue', 'denominator': 'orders',
          'null_reason': 'no orders in period', 'entity_types': all_types},
         {'kpi': 'spend', 'unit': 'currency', 'numerator': 'spend', 'entity_types': marketing_types},
-        {'kpi': 'impressions', 'unit': 'count', 'numerator': 'impressions', 'entity_types': ['channel', 'campaign']},
-        {'kpi': 'clicks', 'unit': 'count', 'numerator': 'clicks', 'entity_types': ['channel', 'campaign']},
+        {'kpi': 'impressions', 'unit': 'count', 'numerator': 'impressions', 'entity_types': marketing_types},
+        {'kpi': 'clicks', 'unit': 'count', 'numerator': 'clicks', 'entity_types': marketing_types},
+        {'kpi': 'ctr', 'unit': 'ratio', 'numerator': 'clicks', 'denominator': 'impressions',
+         'null_reason': 'no impressions in period', 'entity_types': marketing_types},
+        {'kpi': 'cpc', 'unit': 'currency', 'numerator': 'spend', 'denominator': 'clicks',
+         'null_reason': 'no clicks in period', 'entity_types': marketing_types},
+        {'kpi': 'cpm', 'unit': 'currency', 'numerator': 'spend', 'denominator': 'impressions', 'scale': 1000,
+         'null_reason': 'no impressions in period', 'entity_types': marketing_types},
+        {'kpi': 'cost_per_lead', 'unit': 'currency', 'numerator': 'spend', 'denominator': 'leads',
+         'null_reason': 'no leads in period', 'entity_types': marketing_types},
+        {'kpi': 'valid_lead_share', 'unit': 'ratio', 'numerator': 'leads - disqualified_leads',
+         'denominator': 'leads', 'null_reason': 'no leads in period', 'entity_types': all_types},
+        {'kpi': 'sql_to_won_rate', 'unit': 'ratio', 'numerator': 'won_sqls', 'denominator': 'closed_sqls',
+         'null_reason': 'no SQLs closed in period', 'entity_types': all_types},
         {'kpi': 'roas', 'unit': 'ratio', 'numerator': 'revenue', 'denominator': 'spend',
          'null_reason': 'no spend in period', 'entity_types': marketing_types},
         {'kpi': 'cac', 'unit': 'currency', 'numerator': 'spend', 'denominator': 'new_customers',
@@ -90,9 +164,49 @@
          'null_reason': 'no leads closed in period', 'entity_types': all_types},
         {'kpi': 'lead_to_deal_days', 'unit': 'days', 'numerator': 'won_lead_days', 'denominator': 'won_leads',
          'null_reason': 'no deals won in period', 'entity_types': sales_types},
+        {'kpi': 'lead_to_deal_days_median', 'unit': 'days', 'numerator': 'won_lead_days_median',
+         'null_reason': 'no deals won in period', 'entity_types': sales_types},
+        {'kpi': 'sessions', 'unit': 'count', 'numerator': 'sessions', 'entity_types': marketing_types},
+        {'kpi': 'conversion_rate', 'unit': 'ratio', 'numerator': 'orders', 'denominator': 'visitors',
+         'null_reason': 'no visitors in period', 'entity_types': marketing_types},
         {'kpi': 'won_deal_value', 'unit': 'currency', 'numerator': 'won_deal_value', 'entity_types': sales_types},
         {'kpi': 'complaint_rate', 'unit': 'per_100_orders', 'numerator': 'complaints', 'denominator': 'orders',
          'scale': 100, 'null_reason': 'no orders in period', 'entity_types': sales_types},
+        {'kpi': 'gross_margin_pct', 'unit': 'ratio', 'numerator': 'revenue - cost_of_goods', 'denominator': 'revenue',
+         'null_reason': 'no revenue in period', 'entity_types': all_types},
+        {'kpi': 'new_customer_revenue_share', 'unit': 'ratio', 'numerator': 'new_customer_revenue',
+         'denominator': 'revenue', 'null_reason': 'no revenue in period', 'entity_types': sales_types},
+        {'kpi': 'marketing_roi', 'unit': 'ratio', 'numerator': 'revenue - cost_of_goods - spend',
+         'denominator': 'spend', 'null_reason': 'no spend in period', 'entity_types': marketing_types},
+        {'kpi': 'complaints_answered_24h_share', 'unit': 'ratio', 'numerator': 'complaints_answered_24h',
+         'denominator': 'complaints', 'null_reason': 'no complaints in period', 'entity_types': sales_types},
+        {'kpi': 'satisfaction', 'unit': 'ratio', 'numerator': 'satisfied_ratings', 'denominator': 'ratings',
+         'null_reason': 'no ratings in period', 'entity_types': sales_types},
+        {'kpi': 'nps', 'unit': 'points', 'numerator': 'nps_promoters - nps_detractors',
+         'denominator': 'nps_responses', 'scale': 100, 'null_reason': 'no NPS responses in period',
+         'entity_types': sales_types},
+        {'kpi': 'revenue_growth_mom', 'unit': 'ratio', 'numerator': 'revenue - revenue_previous_month',
+         'denominator': 'revenue_previous_month', 'null_reason': 'no revenue in previous month',
+         'entity_types': sales_types},
+        {'kpi': 'revenue_growth_yoy', 'unit': 'ratio', 'numerator': 'revenue - revenue_previous_year',
+         'denominator': 'revenue_previous_year', 'null_reason': 'no revenue in same month last year',
+         'entity_types': sales_types},
+        {'kpi': 'repurchase_rate', 'unit': 'ratio', 'numerator': 'repeat_customers', 'denominator': 'active_customers',
+         'null_reason': 'no customers ordered in period', 'entity_types': sales_types},
+        {'kpi': 'churn_rate', 'unit': 'ratio', 'numerator': 'churned_customers', 'denominator': 'churn_base_customers',
+         'null_reason': 'no customers in churn window', 'entity_types': sales_types},
+        {'kpi': 'ltv', 'unit': 'currency', 'numerator': 'ltv_gross_margin', 'denominator': 'ltv_customers',
+         'null_reason': 'no customers in LTV horizon', 'entity_types': sales_types},
+        {'kpi': 'ltv_to_cac', 'unit': 'ratio', 'numerator': safe_divide('ltv_gross_margin', 'ltv_customers'),
+         'denominator': safe_divide('spend', 'new_customers'), 'null_reason': 'no CAC for period',
+         'entity_types': ['company']},
+        {'kpi': 'cac_paid', 'unit': 'currency', 'numerator': 'spend', 'denominator': 'paid_new_customers',
+         'null_reason': 'no new customers from paid channels in period', 'entity_types': ['company']},
+        {'kpi': 'cac_payback_months', 'unit': 'months', 'numerator': 'spend',
+         'denominator': 'new_customer_revenue - new_customer_cost_of_goods',
+         'null_reason': 'no new-customer gross margin in period', 'entity_types': ['company']},
+        {'kpi': 'invalid_spend_share', 'unit': 'ratio', 'numerator': 'invalid_spend', 'denominator': 'spend',
+         'null_reason': 'no spend in period', 'entity_types': marketing_types},
         {'kpi': 'budget_deviation', 'unit': 'ratio', 'numerator': 'spend - budget', 'denominator': 'budget',
          'null_reason': 'no budget for period', 'entity_types': marketing_types},
     ] -%}

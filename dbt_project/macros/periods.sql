@@ -33,6 +33,12 @@
     cast('{{ _month_var("period_start") }}' as date)
 {%- endmacro %}
 
+{#- The first day of the month `count` months before the range: where a model that looks back over
+    history starts reading, so its cost stays proportional to the range plus that lookback. -#}
+{% macro months_before_range_start(count) -%}
+    cast('{{ _add_months(_month_var("period_start"), -count) }}' as date)
+{%- endmacro %}
+
 {#- The first day after the range (exclusive upper bound). -#}
 {% macro period_range_end() -%}
     cast('{{ _add_months(_month_var("period_end"), 1) }}' as date)
@@ -62,6 +68,11 @@
 {% macro touch_window_start() -%}
     {%- set start = _month_var('period_start') - modules.datetime.timedelta(days=max_lookback_days()) -%}
     cast('{{ start }}' as date)
+{%- endmacro %}
+
+{#- Days from one timestamp to a later one, fractional, as a double. -#}
+{% macro days_between(start, end) -%}
+    cast({{ dbt.datediff(start, end, 'second') }} as double precision) / 86400
 {%- endmacro %}
 
 {#- A touch counts for a conversion when it happened before it, within the conversion type's

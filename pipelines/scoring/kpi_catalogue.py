@@ -35,6 +35,8 @@ class Unit(StrEnum):
     RATIO = "ratio"
     DAYS = "days"
     PER_100_ORDERS = "per_100_orders"
+    POINTS = "points"
+    MONTHS = "months"
 
 
 class KpiSpec(BaseModel):

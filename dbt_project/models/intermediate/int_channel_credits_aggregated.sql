@@ -1,10 +1,30 @@
--- Attribution credit per month, channel, campaign (NULL: none) and model, split by conversion type.
+-- Attribution credit per month, channel, campaign (NULL: none) and model, split by conversion type;
+-- credited orders also carry their cost of goods (gross margin by channel).
 
 with
 
 credits as (
 
     select * from {{ ref('int_attribution_credits_allocated') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders_valued') }}
+    where {{ in_period_range('ordered_at') }}
+
+),
+
+credits_with_cost as (
+
+    select
+        credits.*,
+        coalesce(orders.cost_of_goods, 0) as cost_of_goods
+    from credits
+    left join orders
+        on credits.conversion_type = 'order'
+        and credits.conversion_id = 'order:' || orders.order_id
 
 ),
 
@@ -20,6 +40,9 @@ final as (
             case when conversion_type = 'order' then credit * conversion_value else 0 end
         ) as credited_revenue,
         sum(
+            case when conversion_type = 'order' then credit * cost_of_goods else 0 end
+        ) as credited_cost_of_goods,
+        sum(
             case when conversion_type = 'order' and is_new_customer then credit else 0 end
         ) as credited_new_customers,
         sum(case when conversion_type = 'lead' then credit else 0 end) as credited_leads,
@@ -27,7 +50,7 @@ final as (
         sum(
             case when conversion_type = 'won_deal' then credit * conversion_value else 0 end
         ) as credited_deal_value
-    from credits
+    from credits_with_cost
     group by
         period,
         channel,

@@ -4,7 +4,8 @@
 -- input in it), channels (every configured one) and campaigns (any activity in the month).
 -- Teams and reps also carry their manual KPI inputs of the month, as given (NULL - none).
 
-{%- set company_columns = sales_measure_columns() + ['spend', 'budget'] %}
+{%- set company_marketing_columns = company_marketing_measure_columns() %}
+{%- set company_columns = sales_measure_columns() + company_marketing_columns %}
 
 with
 
@@ -41,6 +42,18 @@ teams as (
 team_hierarchy as (
 
     select * from {{ ref('int_team_hierarchy_flattened') }}
+
+),
+
+touch_measures as (
+
+    select * from {{ ref('int_touch_measures_aggregated') }}
+
+),
+
+lead_cycle_medians as (
+
+    select * from {{ ref('int_lead_cycle_medians') }}
 
 ),
 
@@ -92,7 +105,7 @@ company_marketing as (
 
     select
         periods.period,
-        {{ sum_measures('marketing', ['spend', 'budget']) }}
+        {{ sum_measures('marketing', company_marketing_columns) }}
     from periods
     left join marketing
         on periods.period = marketing.period
@@ -104,8 +117,9 @@ company_measures as (
 
     select
         company_sales.*,
-        company_marketing.spend,
-        company_marketing.budget
+        {% for column in company_marketing_columns -%}
+        company_marketing.{{ column }}{{ "," if not loop.last }}
+        {% endfor %}
     from company_sales
     inner join company_marketing
         on company_sales.period = company_marketing.period
@@ -246,7 +260,7 @@ campaign_measures as (
 
 ),
 
-final as (
+entity_measures as (
 
     select
         period,
@@ -281,6 +295,33 @@ final as (
         campaign_id as entity_id,
         {{ kpi_measures_or_null(marketing_measure_columns()) }}
     from campaign_measures
+
+),
+
+-- the measures that do not add up, computed per entity: visitors (and sessions with them) and the
+-- median lead-to-deal days
+final as (
+
+    select
+        entity_measures.*,
+        case
+            when entity_measures.entity_type in ('company', 'channel', 'campaign')
+                then cast(coalesce(touch_measures.sessions, 0) as double precision)
+        end as sessions,
+        case
+            when entity_measures.entity_type in ('company', 'channel', 'campaign')
+                then cast(coalesce(touch_measures.visitors, 0) as double precision)
+        end as visitors,
+        cast(lead_cycle_medians.won_lead_days_median as double precision) as won_lead_days_median
+    from entity_measures
+    left join touch_measures
+        on entity_measures.period = touch_measures.period
+        and entity_measures.entity_type = touch_measures.entity_type
+        and entity_measures.entity_id = touch_measures.entity_id
+    left join lead_cycle_medians
+        on entity_measures.period = lead_cycle_medians.period
+        and entity_measures.entity_type = lead_cycle_medians.entity_type
+        and entity_measures.entity_id = lead_cycle_medians.entity_id
 
 )
 

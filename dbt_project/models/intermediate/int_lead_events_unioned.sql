@@ -1,5 +1,6 @@
 -- Lead funnel events of the run's range, one row per lead and event, as countable measures:
--- created (a lead), qualified (an MQL, with or without SQL), closed (won or lost).
+-- created (a lead; disqualified or not), qualified (an MQL, with or without SQL), closed (won or
+-- lost; with or without SQL).
 
 with
 
@@ -19,12 +20,15 @@ created as (
         'created' as lead_event,
         {{ month_of('created_at') }} as period,
         1 as leads,
+        case when status = 'disqualified' then 1 else 0 end as disqualified_leads,
         0 as mqls,
         0 as mqls_with_sql,
         0 as closed_leads,
         0 as won_leads,
         0 as won_lead_days,
-        0 as won_deal_value
+        0 as won_deal_value,
+        0 as closed_sqls,
+        0 as won_sqls
     from leads
     where {{ in_period_range('created_at') }}
 
@@ -40,12 +44,15 @@ qualified as (
         'qualified' as lead_event,
         {{ month_of('mql_at') }} as period,
         0 as leads,
+        0 as disqualified_leads,
         1 as mqls,
         case when sql_at is not null then 1 else 0 end as mqls_with_sql,
         0 as closed_leads,
         0 as won_leads,
         0 as won_lead_days,
-        0 as won_deal_value
+        0 as won_deal_value,
+        0 as closed_sqls,
+        0 as won_sqls
     from leads
     where {{ in_period_range('mql_at') }}
 
@@ -61,16 +68,19 @@ closed as (
         'closed' as lead_event,
         {{ month_of('closed_at') }} as period,
         0 as leads,
+        0 as disqualified_leads,
         0 as mqls,
         0 as mqls_with_sql,
         1 as closed_leads,
         case when status = 'won' then 1 else 0 end as won_leads,
         case
             when status = 'won'
-                then cast({{ dbt.datediff('created_at', 'closed_at', 'second') }} as double precision) / 86400
+                then {{ days_between('created_at', 'closed_at') }}
             else 0
         end as won_lead_days,
-        case when status = 'won' then coalesce(deal_value, 0) else 0 end as won_deal_value
+        case when status = 'won' then coalesce(deal_value, 0) else 0 end as won_deal_value,
+        case when sql_at is not null then 1 else 0 end as closed_sqls,
+        case when status = 'won' and sql_at is not null then 1 else 0 end as won_sqls
     from leads
     where status in ('won', 'lost')
         and {{ in_period_range('closed_at') }}

@@ -1,5 +1,7 @@
 -- Channel KPI measures of the run's range per month, channel and campaign (NULL: none): spend,
--- budget, credited conversions (primary model; revenue per model too) and leads by origin.
+-- budget, credited conversions (primary model; revenue per model too) and leads by origin; the
+-- spend of campaigns that produced no lead and no conversion (invalid spend) and the new customers
+-- credited to paid channels.
 
 with
 
@@ -28,6 +30,12 @@ lead_events as (
 
 ),
 
+channels as (
+
+    {{ channel_rows() }}
+
+),
+
 budget_measures as (
 
     select
@@ -50,6 +58,7 @@ credit_measures as (
         channel,
         campaign_id,
         sum(case when model = '{{ primary_model() }}' then credited_revenue else 0 end) as revenue,
+        sum(case when model = '{{ primary_model() }}' then credited_cost_of_goods else 0 end) as cost_of_goods,
         sum(case when model = '{{ primary_model() }}' then credited_orders else 0 end) as orders,
         sum(
             case when model = '{{ primary_model() }}' then credited_new_customers else 0 end
@@ -95,7 +104,7 @@ measure_keys as (
 
 ),
 
-final as (
+measures as (
 
     select
         measure_keys.period,
@@ -108,6 +117,7 @@ final as (
         {% for column in order_measure_columns() -%}
         coalesce(credit_measures.{{ column }}, 0) as {{ column }},
         {% endfor -%}
+        coalesce(credit_measures.cost_of_goods, 0) as cost_of_goods,
         {% for model in attribution_models() -%}
         coalesce(credit_measures.revenue_{{ model }}, 0) as revenue_{{ model }},
         {% endfor -%}
@@ -131,6 +141,26 @@ final as (
         on measure_keys.period = lead_measures.period
         and measure_keys.channel = lead_measures.channel
         and measure_keys.campaign_id is not distinct from lead_measures.campaign_id
+
+),
+
+final as (
+
+    select
+        measures.*,
+        case
+            when measures.campaign_id is not null
+                and measures.leads = 0
+                and measures.mqls = 0
+                and measures.closed_leads = 0
+                and measures.orders = 0
+                then measures.spend
+            else 0
+        end as invalid_spend,
+        case when channels.is_paid then measures.new_customers else 0 end as paid_new_customers
+    from measures
+    left join channels
+        on measures.channel = channels.channel
 
 )
 

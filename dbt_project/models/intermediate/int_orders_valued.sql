@@ -1,5 +1,6 @@
--- Every non-cancelled order with its net revenue (gross - discount - all refunds of the order)
--- and whether it is its customer's first one. Full history: "first order" needs all of it.
+-- Every non-cancelled order with its net revenue (gross - discount - all refunds of the order),
+-- its cost of goods (unit_cost x quantity of its items), whether it is its customer's first one
+-- and whether it falls in the month of that first one. Full history: "first order" needs all of it.
 
 with
 
@@ -19,6 +20,22 @@ refunds as (
 customers as (
 
     select * from {{ ref('stg_commerce__customers') }}
+
+),
+
+order_items as (
+
+    select * from {{ ref('stg_commerce__order_items') }}
+
+),
+
+order_costs as (
+
+    select
+        order_id,
+        sum(quantity * unit_cost) as cost_of_goods
+    from order_items
+    group by order_id
 
 ),
 
@@ -47,8 +64,11 @@ valued as (
         cast(
             orders.gross_amount - orders.discount_amount - coalesce(order_refunds.refund_amount, 0)
             as {{ dbt.type_numeric() }}
-        ) as net_revenue
+        ) as net_revenue,
+        cast(coalesce(order_costs.cost_of_goods, 0) as {{ dbt.type_numeric() }}) as cost_of_goods
     from orders
+    left join order_costs
+        on orders.order_id = order_costs.order_id
     left join order_refunds
         on orders.order_id = order_refunds.order_id
     left join customers
@@ -63,7 +83,8 @@ final as (
         row_number() over (
             partition by customer_id
             order by ordered_at, order_id
-        ) = 1 as is_first_order
+        ) = 1 as is_first_order,
+        min(period) over (partition by customer_id) = period as is_new_customer_order
     from valued
 
 )
