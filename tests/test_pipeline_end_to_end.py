@@ -206,3 +206,22 @@ def test_markov_gives_nothing_to_a_channel_that_only_ends_lost_journeys(pipeline
     assert len(ghost) == 3  # one per conversion type
     assert ghost["model_value"].tolist() == [0.0, 0.0, 0.0]
     assert ghost["weight"].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_quarter_rollups_add_sums_and_recompute_ratios(pipeline):
+    months = query(
+        "select kpi, sum(value) as total, sum(numerator) as numerator, "
+        "sum(denominator) as denominator from marts.fct_kpi "
+        "where entity_type = 'company' and kpi in ('revenue', 'win_rate') group by kpi"
+    ).set_index("kpi")
+    quarter = query(
+        "select kpi, value, months, method from marts.fct_kpi_rollups "
+        "where period_grain = 'quarter' and entity_type = 'company' "
+        "and kpi in ('revenue', 'win_rate')"
+    ).set_index("kpi")
+    assert quarter.loc["revenue", "value"] == pytest.approx(months.loc["revenue", "total"])
+    assert quarter.loc["revenue", "method"] == "sum"
+    win_rate = months.loc["win_rate", "numerator"] / months.loc["win_rate", "denominator"]
+    assert quarter.loc["win_rate", "value"] == pytest.approx(win_rate)
+    assert quarter.loc["win_rate", "method"] == "ratio of sums"
+    assert quarter["months"].tolist() == [2, 2]  # February and March of the first quarter

@@ -57,3 +57,30 @@ def test_sums_add_up_and_ratios_are_recomputed_from_numerators_and_denominators(
         3,
     ]
     assert np.isnan(rows.loc[("r1", "revenue"), "denominator"])
+
+
+def test_scales_are_read_off_the_months_and_values_without_parts_are_averaged() -> None:
+    monthly = pd.DataFrame(
+        [
+            # NPS, 100 x (promoters - detractors) / responses: 100 x (3 - 1) / 10 = 20 and
+            # 100 x (1 - 1) / 10 = 0 -> 100 x 2 / 20 = 10 over the two months
+            (APR, "company", "all", "nps", 20.0, 2.0, 10.0, "points"),
+            (MAY, "company", "all", "nps", 0.0, 0.0, 10.0, "points"),
+            # CPM, 1000 x spend / impressions: 1000 x (30 + 10) / (1000 + 3000) = 10
+            (APR, "company", "all", "cpm", 30.0, 30.0, 1000.0, "currency"),
+            (MAY, "company", "all", "cpm", 3.333, 10.0, 3000.0, "currency"),
+            # a median and a rate entered by hand have no parts: the mean of the months
+            (APR, "rep", "r1", "lead_to_deal_days_median", 10.0, 10.0, NAN, "days"),
+            (MAY, "rep", "r1", "lead_to_deal_days_median", 20.0, 20.0, NAN, "days"),
+            (APR, "rep", "r1", "training_completion", 0.5, 0.5, NAN, "ratio"),
+            (MAY, "rep", "r1", "training_completion", 0.7, 0.7, NAN, "ratio"),
+        ],
+        columns=[
+            "period", "entity_type", "entity_id", "kpi", "value", "numerator", "denominator",
+            "unit",
+        ],
+    )  # fmt: skip
+    rows = aggregate_kpis(monthly).set_index("kpi")["value"]
+    assert rows.to_dict() == pytest.approx(
+        {"nps": 10.0, "cpm": 10.0, "lead_to_deal_days_median": 15.0, "training_completion": 0.6}
+    )
