@@ -11,24 +11,13 @@ import pandas as pd
 import pytest
 
 from pipelines.attribution.markov import COLUMNS, markov_channel_weights
+from tests.attribution_paths import by_channel, paths_frame
 
 State = tuple[str, ...]
 
 
-def _frame(paths: dict[str, tuple[int, int]]) -> pd.DataFrame:
-    """{path: (conversions, non_conversions)} as the warehouse hands it over."""
-    return pd.DataFrame(
-        [(path, conv, non) for path, (conv, non) in paths.items()],
-        columns=["path", "conversions", "non_conversions"],
-    )
-
-
-def _by_channel(result: pd.DataFrame, column: str) -> dict[str, float]:
-    return dict(zip(result["channel"], result[column], strict=True))
-
-
 def test_order_1_hand_computed() -> None:
-    result = markov_channel_weights(_frame({"a > b": (1, 0), "a": (0, 1), "b": (1, 1)}))
+    result = markov_channel_weights(paths_frame({"a > b": (1, 0), "a": (0, 1), "b": (1, 1)}))
     # Transition counts -> probabilities (per from-state):
     #   start: ->a 2 ("a > b", "a"), ->b 2 ("b", both journeys)   => 1/2, 1/2
     #   a:     ->b 1, ->null 1                                    => 1/2, 1/2
@@ -45,7 +34,9 @@ def test_order_1_hand_computed() -> None:
 
 
 def test_order_1_loop_matches_geometric_series() -> None:
-    result = markov_channel_weights(_frame({"a > b": (1, 0), "a > b > a": (0, 1), "b": (1, 0)}))
+    result = markov_channel_weights(
+        paths_frame({"a > b": (1, 0), "a > b > a": (0, 1), "b": (1, 0)})
+    )
     # start: ->a 2/3, ->b 1/3;  a: ->b 2/3, ->null 1/3;  b: ->conversion 2/3, ->a 1/3.
     # From b, every route is (b -> a -> b)^k then conversion: P_b = 2/3 * sum (1/3 * 2/3)^k
     #   = (2/3) / (1 - 2/9) = 6/7; P_a = 2/3 * P_b = 4/7; P = 2/3 * 4/7 + 1/3 * 6/7 = 2/3.
@@ -58,7 +49,7 @@ def test_order_1_loop_matches_geometric_series() -> None:
 
 
 def test_order_2_states_are_pairs() -> None:
-    paths = _frame({"a > c": (1, 0), "b > c": (0, 1)})
+    paths = paths_frame({"a > c": (1, 0), "b > c": (0, 1)})
     # Order 1: state c mixes both journeys (->conversion 1/2), so b shares a's credit:
     #   P = 1/2; without a or without b: 1/4 -> RE 1/2 each; without c: 0 -> RE 1.
     first_order = markov_channel_weights(paths, order=1)
@@ -72,21 +63,21 @@ def test_order_2_states_are_pairs() -> None:
 
 
 def test_order_3_remembers_three_channels() -> None:
-    paths = _frame({"a > b > c": (1, 0), "e > b > c": (0, 1)})
+    paths = paths_frame({"a > b > c": (1, 0), "e > b > c": (0, 1)})
     # Order 3: (a, b, c) -> conversion and (e, b, c) -> null are distinct states:
     #   RE a = b = c = 1, e = 0; weights 1/3 each for a, b, c.
-    third_order = _by_channel(markov_channel_weights(paths, order=3), "weight")
+    third_order = by_channel(markov_channel_weights(paths, order=3), "weight")
     assert third_order == pytest.approx({"a": 1 / 3, "b": 1 / 3, "c": 1 / 3, "e": 0})
     # Order 2: both journeys meet in (b, c) -> conversion 1/2, so a and e get RE 1/2 each,
     #   b and c RE 1: weights 1/6, 1/3, 1/3, 1/6.
-    second_order = _by_channel(markov_channel_weights(paths, order=2), "weight")
+    second_order = by_channel(markov_channel_weights(paths, order=2), "weight")
     assert second_order == pytest.approx({"a": 1 / 6, "b": 1 / 3, "c": 1 / 3, "e": 1 / 6})
 
 
 @pytest.mark.parametrize("order", [0, 4])
 def test_orders_outside_1_to_3_are_rejected(order: int) -> None:
     with pytest.raises(ValueError, match="Markov order must be one of"):
-        markov_channel_weights(_frame({"a": (1, 0)}), order=order)
+        markov_channel_weights(paths_frame({"a": (1, 0)}), order=order)
 
 
 def test_too_many_states_are_rejected() -> None:
@@ -94,7 +85,7 @@ def test_too_many_states_are_rejected() -> None:
     channels = [f"c{i}" for i in range(60)]
     paths = {f"{a} > {b}": (1, 1) for a in channels for b in channels if a != b}
     with pytest.raises(ValueError, match="has 3600 states here, more than 3000"):
-        markov_channel_weights(_frame(paths), order=2)
+        markov_channel_weights(paths_frame(paths), order=2)
 
 
 def _route_sum(paths: dict[str, tuple[int, int]], order: int, removed: str | None) -> float:
@@ -142,15 +133,15 @@ def test_matches_independent_route_summing(order: int, seed: int) -> None:
     paths["a"] = (1, 1)  # at least one conversion
     full = _route_sum(paths, order, None)
     expected = {c: 1 - _route_sum(paths, order, c) / full for c in "abcd"}
-    result = markov_channel_weights(_frame(paths), order=order)
-    assert _by_channel(result, "removal_effect") == pytest.approx(expected, abs=1e-9)
+    result = markov_channel_weights(paths_frame(paths), order=order)
+    assert by_channel(result, "removal_effect") == pytest.approx(expected, abs=1e-9)
     assert result["weight"].sum() == pytest.approx(1)
 
 
 @pytest.mark.parametrize("order", [1, 2, 3])
 def test_channel_only_ending_non_converting_paths_gets_exactly_zero(order: int) -> None:
     paths = {"a > b": (3, 2), "b > a > d": (0, 4), "a > d": (0, 1), "b": (1, 1), "d": (0, 2)}
-    result = markov_channel_weights(_frame(paths), order=order).set_index("channel")
+    result = markov_channel_weights(paths_frame(paths), order=order).set_index("channel")
     assert result.loc["d", "removal_effect"] == 0.0
     assert result.loc["d", "weight"] == 0.0
     assert result["removal_effect"].min() >= 0
@@ -162,8 +153,8 @@ def test_channel_leading_into_converting_states_earns_credit_without_converting_
     # d -> a joins a state that converts half the time.
     # start: ->d 1/2, ->a 1/2; d: ->a 1; a: ->conversion 1/2, ->null 1/2. P = 1/2.
     # Without d: P = 1/4 -> RE_d = 1/2; without a: P = 0 -> RE_a = 1.
-    result = markov_channel_weights(_frame({"d > a": (0, 1), "a": (1, 0)}))
-    assert _by_channel(result, "removal_effect") == pytest.approx({"a": 1, "d": 0.5})
+    result = markov_channel_weights(paths_frame({"d > a": (0, 1), "a": (1, 0)}))
+    assert by_channel(result, "removal_effect") == pytest.approx({"a": 1, "d": 0.5})
 
 
 @pytest.mark.parametrize("order", [1, 2, 3])
@@ -177,8 +168,8 @@ def test_renaming_and_reordering_channels_maps_results(order: int) -> None:
     renamed_paths = {
         " > ".join(renamed[c] for c in path.split(" > ")): counts for path, counts in paths.items()
     }
-    original = markov_channel_weights(_frame(paths), order=order).set_index("channel")
-    shuffled = _frame(renamed_paths).sample(frac=1, random_state=3)
+    original = markov_channel_weights(paths_frame(paths), order=order).set_index("channel")
+    shuffled = paths_frame(renamed_paths).sample(frac=1, random_state=3)
     result = markov_channel_weights(shuffled, order=order).set_index("channel")
     assert result.index.tolist() == sorted(renamed.values())
     for old, new in renamed.items():
@@ -186,8 +177,8 @@ def test_renaming_and_reordering_channels_maps_results(order: int) -> None:
 
 
 def test_consecutive_repeats_collapse() -> None:
-    repeated = _frame({"a > a > b": (1, 0), "b > b": (0, 1), "c > b > b > c": (1, 0)})
-    collapsed = _frame({"a > b": (1, 0), "b": (0, 1), "c > b > c": (1, 0)})
+    repeated = paths_frame({"a > a > b": (1, 0), "b > b": (0, 1), "c > b > b > c": (1, 0)})
+    collapsed = paths_frame({"a > b": (1, 0), "b": (0, 1), "c > b > c": (1, 0)})
     for order in (1, 2):
         pd.testing.assert_frame_equal(
             markov_channel_weights(repeated, order=order),
@@ -196,7 +187,7 @@ def test_consecutive_repeats_collapse() -> None:
 
 
 def test_no_conversions_gives_all_zero() -> None:
-    result = markov_channel_weights(_frame({"a > b": (0, 3), "b": (0, 1)}))
+    result = markov_channel_weights(paths_frame({"a > b": (0, 3), "b": (0, 1)}))
     assert result["channel"].tolist() == ["a", "b"]
     assert result[["removal_effect", "weight", "credited_conversions"]].to_numpy().tolist() == [
         [0.0, 0.0, 0.0],
@@ -205,7 +196,7 @@ def test_no_conversions_gives_all_zero() -> None:
 
 
 def test_whole_float_counts_are_accepted() -> None:
-    paths = _frame({"a > b": (1, 0), "a": (0, 1), "b": (1, 1)})
+    paths = paths_frame({"a > b": (1, 0), "a": (0, 1), "b": (1, 1)})
     as_float = paths.astype({"conversions": float, "non_conversions": float})
     pd.testing.assert_frame_equal(markov_channel_weights(as_float), markov_channel_weights(paths))
 
@@ -218,18 +209,21 @@ def test_whole_float_counts_are_accepted() -> None:
             r"lacks column\(s\) \['non_conversions'\]",
         ),
         (
-            _frame({"a": (1, -1)}),
+            paths_frame({"a": (1, -1)}),
             "non_conversions must be a whole number >= 0, got -1 for path 'a'",
         ),
-        (_frame({"a": (1, 0)}).astype({"conversions": float}).assign(conversions=1.5), "whole"),
+        (
+            paths_frame({"a": (1, 0)}).astype({"conversions": float}).assign(conversions=1.5),
+            "whole",
+        ),
         (
             pd.DataFrame({"path": ["a"], "conversions": [np.nan], "non_conversions": [0]}),
             "conversions must be a whole number",
         ),
-        (_frame({"a": (1, 0), "": (1, 0)}), "empty path in row 1"),
-        (_frame({"a >b": (1, 0)}), "malformed channel 'a >b'"),
-        (_frame({"Email": (1, 0)}), "malformed channel 'Email'"),
-        (_frame({"a > \nb": (1, 0)}), "line break"),
+        (paths_frame({"a": (1, 0), "": (1, 0)}), "empty path in row 1"),
+        (paths_frame({"a >b": (1, 0)}), "malformed channel 'a >b'"),
+        (paths_frame({"Email": (1, 0)}), "malformed channel 'Email'"),
+        (paths_frame({"a > \nb": (1, 0)}), "line break"),
         (pd.DataFrame({"path": [None], "conversions": [1], "non_conversions": [0]}), "string"),
     ],
 )

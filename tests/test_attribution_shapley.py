@@ -9,23 +9,12 @@ import pandas as pd
 import pytest
 
 from pipelines.attribution.shapley import COLUMNS, fold_rare_channels, shapley_channel_weights
-
-
-def _frame(paths: dict[str, tuple[int, int]]) -> pd.DataFrame:
-    """{path: (conversions, non_conversions)} as the warehouse hands it over."""
-    return pd.DataFrame(
-        [(path, conv, non) for path, (conv, non) in paths.items()],
-        columns=["path", "conversions", "non_conversions"],
-    )
-
-
-def _by_channel(result: pd.DataFrame, column: str) -> dict[str, float]:
-    return dict(zip(result["channel"], result[column], strict=True))
+from tests.attribution_paths import by_channel, paths_frame
 
 
 def test_two_channels_hand_computed() -> None:
     paths = {"a": (1, 3), "b": (1, 1), "a > b": (2, 1), "b > a > b": (1, 0)}
-    result = shapley_channel_weights(_frame(paths))
+    result = shapley_channel_weights(paths_frame(paths))
     # Rates: r(a) = 1/4, r(b) = 1/2, r(ab) = (2 + 1) / (3 + 1) = 3/4 (order, repeats don't count).
     # Worth: v(a) = 1/4, v(b) = 1/2, v(ab) = 1/4 + 1/2 + 3/4 = 3/2.
     # n = 2: |S|!(n-|S|-1)!/n! = 0!1!/2! = 1/2 for S = {}, 1!0!/2! = 1/2 for |S| = 1.
@@ -41,7 +30,7 @@ def test_two_channels_hand_computed() -> None:
 
 def test_three_channels_hand_computed() -> None:
     paths = {"a": (1, 4), "b": (1, 1), "b > a": (3, 2), "c > a > b": (4, 1)}
-    result = shapley_channel_weights(_frame(paths))
+    result = shapley_channel_weights(paths_frame(paths))
     # Rates: r(a) = 0.2, r(b) = 0.5, r(ab) = 0.6, r(abc) = 0.8; {c}, {ac}, {bc} never seen: 0.
     # Worth: v(a) = 0.2, v(b) = 0.5, v(c) = 0, v(ab) = 1.3, v(ac) = 0.2, v(bc) = 0.5,
     # v(abc) = 2.1.
@@ -57,7 +46,7 @@ def test_three_channels_hand_computed() -> None:
 
 def test_a_channel_that_lowers_the_rate_still_gets_no_negative_value() -> None:
     paths = {"a": (1, 1), "a > b": (1, 3), "b": (0, 1)}
-    result = shapley_channel_weights(_frame(paths))
+    result = shapley_channel_weights(paths_frame(paths))
     # r(a) = 1/2, r(b) = 0, r(ab) = 1/4: adding b to a halves its conversion rate. Still
     # phi_a = r(a) + r(ab) / 2 = 5/8 and phi_b = r(b) + r(ab) / 2 = 1/8: b earns its half of
     # what {a, b} converts, never less than 0. Weights 5/6, 1/6 of 2 conversions.
@@ -70,13 +59,13 @@ def test_channels_beyond_the_cap_fold_into_other() -> None:
     paths = {"a": (5, 5), "b > c": (3, 1), "d": (1, 1), "c > d": (0, 2)}
     # Conversions of journeys touching each channel: a 5, b 3, c 3, d 1. max_channels 3 keeps
     # 2: a, then b (tied with c, first by name); c and d become "other".
-    assert fold_rare_channels(_frame(paths), max_channels=3) == {
+    assert fold_rare_channels(paths_frame(paths), max_channels=3) == {
         "a": "a",
         "b": "b",
         "c": "other",
         "d": "other",
     }
-    result = shapley_channel_weights(_frame(paths), max_channels=3)
+    result = shapley_channel_weights(paths_frame(paths), max_channels=3)
     # Rates: {a} 5/10 = 1/2, {b, other} 3/4, {other} ("d" and "c > d") 1/4; rest 0.
     # phi = sum over sets T holding the channel of r(T) / |T|:
     # phi_a = 1/2, phi_b = (3/4) / 2 = 3/8, phi_other = 1/4 + 3/8 = 5/8 (sum 3/2).
@@ -88,7 +77,7 @@ def test_channels_beyond_the_cap_fold_into_other() -> None:
 
 
 def test_folding_leaves_few_channels_alone_and_folds_an_existing_other() -> None:
-    paths = _frame({"other > a": (4, 0), "b": (2, 1), "c": (1, 1)})
+    paths = paths_frame({"other > a": (4, 0), "b": (2, 1), "c": (1, 1)})
     assert fold_rare_channels(paths, max_channels=4) == {c: c for c in ("a", "b", "c", "other")}
     # Cap 3 keeps 2. A channel already called "other" is the catch-all, not ranked: a (4), b (2)
     # are kept and c joins it.
@@ -119,7 +108,7 @@ def test_folding_parameters_are_checked(
     max_channels: int, other_channel: str, message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
-        shapley_channel_weights(_frame({"a": (1, 0)}), max_channels, other_channel)
+        shapley_channel_weights(paths_frame({"a": (1, 0)}), max_channels, other_channel)
 
 
 def _rates(paths: dict[str, tuple[int, int]]) -> dict[frozenset[str], float]:
@@ -145,7 +134,7 @@ def test_values_sum_to_the_worth_of_the_grand_coalition() -> None:
         "b > c > b": (rng.randint(1, 9), rng.randint(1, 9)),
         "c > b > a": (rng.randint(1, 9), rng.randint(1, 9)),
     }
-    result = shapley_channel_weights(_frame(paths))
+    result = shapley_channel_weights(paths_frame(paths))
     assert result["shapley_value"].sum() == pytest.approx(sum(_rates(paths).values()))
     assert result["weight"].sum() == pytest.approx(1)
 
@@ -167,7 +156,7 @@ def test_matches_brute_force_over_all_orderings_and_the_closed_form() -> None:
             marginal = _worth(rates, joined) - _worth(rates, coalition)
             expected[player] += marginal / len(orderings)
             coalition = joined
-    result = _by_channel(shapley_channel_weights(_frame(paths)), "shapley_value")
+    result = by_channel(shapley_channel_weights(paths_frame(paths)), "shapley_value")
     assert result == pytest.approx(expected, abs=1e-12)
     # The same game in closed form: each set's rate is shared equally by its channels.
     closed_form = {
@@ -187,8 +176,8 @@ def test_renaming_and_reordering_channels_maps_results() -> None:
     renamed_paths = {
         " > ".join(renamed[c] for c in path.split(" > ")): counts for path, counts in paths.items()
     }
-    original = shapley_channel_weights(_frame(paths)).set_index("channel")
-    shuffled = _frame(renamed_paths).sample(frac=1, random_state=3)
+    original = shapley_channel_weights(paths_frame(paths)).set_index("channel")
+    shuffled = paths_frame(renamed_paths).sample(frac=1, random_state=3)
     result = shapley_channel_weights(shuffled).set_index("channel")
     assert result.index.tolist() == sorted(renamed.values())
     for old, new in renamed.items():
@@ -197,7 +186,7 @@ def test_renaming_and_reordering_channels_maps_results() -> None:
 
 
 def test_no_conversions_gives_all_zero() -> None:
-    result = shapley_channel_weights(_frame({"a > b": (0, 3), "b": (0, 1)}))
+    result = shapley_channel_weights(paths_frame({"a > b": (0, 3), "b": (0, 1)}))
     assert result[["shapley_value", "weight", "credited_conversions"]].to_numpy().tolist() == [
         [0.0, 0.0, 0.0],
         [0.0, 0.0, 0.0],
@@ -211,7 +200,7 @@ def test_no_conversions_gives_all_zero() -> None:
             pd.DataFrame({"path": ["a"], "non_conversions": [1]}),
             r"lacks column\(s\) \['conversions'\]",
         ),
-        (_frame({"a > b": (-2, 1)}), "conversions must be a whole number >= 0, got -2"),
+        (paths_frame({"a > b": (-2, 1)}), "conversions must be a whole number >= 0, got -2"),
     ],
 )
 def test_malformed_frames_are_rejected(frame: pd.DataFrame, message: str) -> None:

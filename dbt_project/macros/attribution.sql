@@ -108,3 +108,10 @@
         ' > '
     )
 {%- endmacro %}
+
+{#- What a credit row says about its conversion and touch, ahead of `model` and `credit`. -#}
+{% macro credit_row_columns() %}
+    {{ return(['conversion_id', 'conversion_type', 'period', 'converted_at', 'conversion_value',
+               'is_new_customer', 'touchpoint_id', 'touch_position', 'path_length', 'channel',
+               'campaign_id']) }}
+{% endmacro %}

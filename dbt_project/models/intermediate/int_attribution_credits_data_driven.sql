@@ -77,17 +77,7 @@ credited as (
 final as (
 
     select
-        conversion_id,
-        conversion_type,
-        period,
-        converted_at,
-        conversion_value,
-        is_new_customer,
-        touchpoint_id,
-        touch_position,
-        path_length,
-        channel,
-        campaign_id,
+        {{ credit_row_columns() | join(',\n        ') }},
         model,
         cast(credit as double precision) as credit
     from credited

@@ -105,17 +105,7 @@ unpivoted as (
 
     {% for model in rule_based_models() %}
     select
-        conversion_id,
-        conversion_type,
-        period,
-        converted_at,
-        conversion_value,
-        is_new_customer,
-        touchpoint_id,
-        touch_position,
-        path_length,
-        channel,
-        campaign_id,
+        {{ credit_row_columns() | join(',\n        ') }},
         cast('{{ model }}' as varchar) as model,
         cast({{ model }}_credit as double precision) as credit
     from credited

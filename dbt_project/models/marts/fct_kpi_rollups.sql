@@ -26,9 +26,10 @@ ratio_kpis as (
 
 spans as (
 
+    {% for grain in ['quarter', 'year'] %}
     select
-        'quarter' as period_grain,
-        cast({{ dbt.date_trunc('quarter', 'period') }} as date) as period,
+        '{{ grain }}' as period_grain,
+        cast({{ dbt.date_trunc(grain, 'period') }} as date) as period,
         period as month,
         entity_type,
         entity_id,
@@ -38,21 +39,8 @@ spans as (
         denominator,
         unit
     from monthly
-
-    union all
-
-    select
-        'year' as period_grain,
-        cast({{ dbt.date_trunc('year', 'period') }} as date) as period,
-        period as month,
-        entity_type,
-        entity_id,
-        kpi,
-        value,
-        numerator,
-        denominator,
-        unit
-    from monthly
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
