@@ -18,9 +18,11 @@ from pipelines.config import ConfigError, load_pipeline_config
 from pipelines.display import (
     console,
     pinned_console,
+    print_check_results,
     print_diff,
     print_entity_scores,
     print_kpi_breakdown,
+    print_quarantine,
     print_snapshots,
     print_span_kpis,
 )
@@ -270,6 +272,62 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
     return ExitCode.PUBLISHED
 
 
+def cmd_checks(args: argparse.Namespace) -> int:
+    """The checks of the latest run that covered the period; exit 1 if a blocking one failed."""
+    period = parse_month(args.period)
+    with published_warehouse() as warehouse:
+        frame = warehouse.query(
+            """
+            with covering as (
+                select run_id, max(checked_at) as checked_at
+                from quality.check_results
+                where period_from <= ? and period_to >= ?
+                group by run_id
+            ),
+            latest as (
+                select run_id from covering order by checked_at desc limit 1
+            )
+            select check_results.*
+            from quality.check_results as check_results
+            inner join latest
+                on check_results.run_id = latest.run_id
+            order by check_results.passed, check_results.asset, check_results.check_name
+            """,
+            [period, period],
+        )
+    if frame.empty:
+        console.print(f"No checks recorded for {args.period}.")
+        return ExitCode.PUBLISHED
+    failed = frame[~frame["passed"].astype(bool)]
+    run_id = frame["run_id"].iloc[0]
+    if args.failed and failed.empty:
+        console.print(f"{args.period}: all {len(frame)} checks of run {run_id} passed.")
+        return ExitCode.PUBLISHED
+    title = f"{args.period} · run {run_id} · {len(frame)} checks, {len(failed)} failed"
+    print_check_results(title, failed if args.failed else frame)
+    blocking = failed[failed["severity"] == "blocking"]
+    return ExitCode.CHECK_FAILED if len(blocking) else ExitCode.PUBLISHED
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    table_filter = "and table_name = ?" if args.table else ""
+    params = [parse_month(args.period), *([args.table] if args.table else [])]
+    with published_warehouse() as warehouse:
+        frame = warehouse.query(
+            f"""
+            select * from quality.quarantine
+            where period = ? {table_filter}
+            order by table_name, quarantined_at, source_row
+            """,
+            params,
+        )
+    if frame.empty:
+        console.print(f"No quarantined rows for {args.period}.")
+        return ExitCode.PUBLISHED
+    print_quarantine(f"{args.period} · {len(frame)} quarantined rows", frame)
+    return ExitCode.PUBLISHED
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = get_settings()
     last = last_closed_month()
@@ -337,6 +395,16 @@ def build_parser() -> argparse.ArgumentParser:
     snapshots = commands.add_parser("snapshots", help="list published snapshots")
     snapshots.add_argument("--period", metavar="YYYY-MM")
     snapshots.set_defaults(handler=cmd_snapshots)
+
+    checks = commands.add_parser("checks", help="the quality checks of a period's latest run")
+    checks.add_argument("--period", required=True, metavar="YYYY-MM")
+    checks.add_argument("--failed", action="store_true", help="only the checks that failed")
+    checks.set_defaults(handler=cmd_checks)
+
+    quarantine = commands.add_parser("quarantine", help="rows of a period set aside, with reasons")
+    quarantine.add_argument("--period", required=True, metavar="YYYY-MM")
+    quarantine.add_argument("--table", help="one contract table")
+    quarantine.set_defaults(handler=cmd_quarantine)
     return parser
 
 

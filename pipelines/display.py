@@ -144,3 +144,38 @@ def print_diff(title: str, frame: pd.DataFrame) -> None:
             f"{row.after - row.before:+,.2f}" if numbers else "",
         )
     console.print(table)
+
+
+def print_check_results(title: str, frame: pd.DataFrame) -> None:
+    """One row per check of a run: failed ones first."""
+    table = Table(title=title, title_justify="left")
+    for column in ("asset", "check", "severity", "result", "observed", "threshold", "details"):
+        table.add_column(column)
+    for row in frame.itertuples():
+        table.add_row(
+            row.asset,
+            row.check_name,
+            str(row.severity),
+            "[green]passed[/]" if row.passed else "[bold red]FAILED[/]",
+            str(row.observed or ""),
+            str(row.threshold or ""),
+            "" if row.details in (None, "", "{}") else str(row.details),
+        )
+    console.print(table)
+
+
+def print_quarantine(title: str, frame: pd.DataFrame) -> None:
+    """One row per quarantined row: where it came from, why, and what it held."""
+    table = Table(title=title, title_justify="left")
+    for column in ("table", "source", "row", "reason", "original row", "batch"):
+        table.add_column(column, justify="right" if column == "row" else "left")
+    for row in frame.itertuples():
+        table.add_row(
+            row.table_name,
+            str(row.source),
+            _number(row.source_row, 0),
+            row.reason,
+            str(row.original_row),
+            str(row.batch_id),
+        )
+    console.print(table)

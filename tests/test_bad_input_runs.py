@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.cli import main
 from pipelines.runner import ExitCode
 from tests.pipeline_runs import FIRST, SECOND, generate_small, query, run, scalar
 
@@ -46,7 +47,7 @@ def test_malformed_file_fails_with_exit_2_naming_the_file_and_publishes_nothing(
     assert scalar("select count(*) from scorecard.snapshots") == 0
 
 
-def test_a_violating_row_is_quarantined_and_the_period_still_publishes(env: Path):
+def test_a_violating_row_is_quarantined_and_the_period_still_publishes(env: Path, capsys):
     spend = env / "ad_spend" / "2025-01.csv"
 
     def negative_spend(text: str) -> str:
@@ -72,9 +73,17 @@ def test_a_violating_row_is_quarantined_and_the_period_still_publishes(env: Path
     ]
     assert scalar("select count(*) from raw.ad_spend") == rows - 1
     assert scalar("select count(*) from scorecard.snapshots") == 1
+    capsys.readouterr()
+    assert main(["quarantine", "--period", "2025-01", "--table", "ad_spend"]) == ExitCode.PUBLISHED
+    listed = capsys.readouterr().out
+    assert "1 quarantined rows" in listed and "-12.50" in listed
+    assert main(["checks", "--period", "2025-01", "--failed"]) == ExitCode.PUBLISHED
+    assert "checks of run" in capsys.readouterr().out
 
 
-def test_too_many_quarantined_rows_block_publication_and_keep_the_current_snapshot(env: Path):
+def test_too_many_quarantined_rows_block_publication_and_keep_the_current_snapshot(
+    env: Path, capsys
+):
     assert run(FIRST, FIRST).exit_code is ExitCode.PUBLISHED
     current = scalar("select snapshot_id from scorecard.current_snapshots")
     touchpoints = env / "touchpoints" / "2025-01.csv"
@@ -89,3 +98,7 @@ def test_too_many_quarantined_rows_block_publication_and_keep_the_current_snapsh
     assert scalar("select snapshot_id from scorecard.current_snapshots") == current
     failed = query("select check_name from quality.check_results where not passed")
     assert "quarantine_share" in set(failed["check_name"])
+    capsys.readouterr()
+    assert main(["checks", "--period", "2025-01", "--failed"]) == ExitCode.CHECK_FAILED
+    report = capsys.readouterr().out
+    assert "quarantine_share" in report and "FAILED" in report
