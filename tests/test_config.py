@@ -42,3 +42,24 @@ def test_settings_derive_dbt_profile_variables_from_the_postgres_url(monkeypatch
     assert (env["SCORECARD_PG_HOST"], env["SCORECARD_PG_PORT"]) == ("db.local", "6543")
     assert (env["SCORECARD_PG_USER"], env["SCORECARD_PG_PASSWORD"]) == ("analyst", "s@cret")
     assert env["SCORECARD_PG_DBNAME"] == "marts"
+
+
+def test_attribution_shares_over_one_are_refused(tmp_path):
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(
+        "first_period: 2025-01\nchannels: {direct: {paid: false}}\n"
+        "attribution: {w_shaped: {first: 0.5, lead_creation: 0.3, last: 0.3}}\n"
+    )
+    with pytest.raises(ConfigError, match="first \\+ lead_creation \\+ last is 1.1, at most 1"):
+        load_yaml_model(PipelineConfig, path)
+
+
+def test_the_duckdb_memory_limit_reaches_the_warehouse_and_dbt(tmp_path):
+    from pipelines.warehouse import connect
+
+    settings = Settings(warehouse=tmp_path / "w.duckdb", duckdb_memory_limit="512MB")
+    assert settings.dbt_env()["SCORECARD_DUCKDB_MEMORY_LIMIT"] == "512MB"
+    with connect(settings) as warehouse:
+        assert warehouse.scalar("select current_setting('memory_limit')") == "488.2 MiB"
+    with pytest.raises(ValueError, match="duckdb_memory_limit"):
+        Settings(duckdb_memory_limit="lots")

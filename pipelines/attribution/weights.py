@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 
 from pipelines.attribution.markov import markov_channel_weights
-from pipelines.attribution.shapley import fold_rare_channels, shapley_channel_weights
+from pipelines.attribution.shapley import shapley_channel_weights
 from pipelines.config import Attribution
 from pipelines.warehouse import Warehouse
 from pipelines.warehouse.schema import ensure_layout
@@ -48,13 +48,15 @@ def _group_weights(paths: pd.DataFrame, attribution: Attribution) -> pd.DataFram
         columns={"removal_effect": "model_value"}
     )
     markov["model_channel"] = markov["channel"]
-    folded = fold_rare_channels(paths, attribution.shapley_max_channels, OTHER_CHANNEL)
     shapley = shapley_channel_weights(
         paths, attribution.shapley_max_channels, OTHER_CHANNEL
     ).rename(columns={"shapley_value": "model_value", "channel": "model_channel"})
-    # Every channel of the paths gets the weight of the channel it is credited as.
-    shapley = pd.DataFrame({"channel": list(folded), "model_channel": list(folded.values())}).merge(
-        shapley, on="model_channel"
+    # Every channel of the paths (Markov lists them all) gets the weight of the player it is
+    # credited as: itself, or `other` when Shapley folded it.
+    players = markov["channel"].isin(shapley["model_channel"])
+    credited_as = markov["channel"].where(players, OTHER_CHANNEL)
+    shapley = (
+        markov[["channel"]].assign(model_channel=credited_as).merge(shapley, on="model_channel")
     )
     return pd.concat(
         [markov.assign(model="markov"), shapley.assign(model="shapley")], ignore_index=True
