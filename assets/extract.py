@@ -6,8 +6,6 @@ rows just landed, and the share of rows quarantined against the configured thres
 from datetime import UTC, datetime
 
 from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
@@ -26,7 +24,8 @@ from pipelines.extract.files import LandingError
 from pipelines.extract.landing import LandedBatch, LandingRules, land_table
 from pipelines.failures import BAD_INPUT, FAILURE_KIND
 from pipelines.partitions import context_months, monthly_partitions
-from pipelines.quality.check_results import CheckVerdict, Severity, record_verdicts
+from pipelines.quality.check_results import CheckVerdict, check_result, record_verdicts
+from pipelines.quality.policy import QualityPolicy, load_quality_policy
 from pipelines.quality.raw_suite import validate_frame
 from pipelines.resources import WarehouseResource
 from pipelines.settings import get_settings
@@ -69,6 +68,7 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
         months = context_months(context)
         settings = get_settings()
         config = load_pipeline_config()
+        policy = load_quality_policy()
         rules = LandingRules(
             channels=list(config.channels),
             currencies=[settings.currency],
@@ -85,8 +85,10 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
                     allow_retries=False,
                 ) from None
             verdicts = [
-                _suite_verdict(wh, table, batches, config.channels, settings.currency),
-                _quarantine_verdict(table, batches, config.quality.max_quarantine_share),
+                _suite_verdict(wh, table, batches, config.channels, settings.currency, policy),
+                _quarantine_verdict(
+                    table, batches, policy.quarantine.max_share_of(table.name), policy
+                ),
             ]
             record_verdicts(wh, context.run.run_id, months[0], months[-1], verdicts)
         return MaterializeResult(
@@ -96,14 +98,19 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
                 "files": [b.source for b in batches if b.source],
                 "batch_ids": [b.batch_id for b in batches if b.batch_id],
             },
-            check_results=[_check_result(key, verdict) for verdict in verdicts],
+            check_results=[check_result(key, verdict) for verdict in verdicts],
         )
 
     return raw_table
 
 
 def _suite_verdict(
-    wh: Warehouse, table: Table, batches: list[LandedBatch], channels: object, currency: str
+    wh: Warehouse,
+    table: Table,
+    batches: list[LandedBatch],
+    channels: object,
+    currency: str,
+    policy: QualityPolicy,
 ) -> CheckVerdict:
     batch_ids = [b.batch_id for b in batches if b.batch_id]
     placeholders = ", ".join("?" for _ in batch_ids) or "null"
@@ -114,7 +121,7 @@ def _suite_verdict(
     return CheckVerdict(
         asset=f"raw.{table.name}",
         check_name=SUITE_CHECK,
-        severity=Severity.BLOCKING,
+        severity=policy.severity_of(SUITE_CHECK),
         passed=result.success,
         observed=result.summary(),
         details={
@@ -127,7 +134,9 @@ def _suite_verdict(
     )
 
 
-def _quarantine_verdict(table: Table, batches: list[LandedBatch], threshold: float) -> CheckVerdict:
+def _quarantine_verdict(
+    table: Table, batches: list[LandedBatch], threshold: float, policy: QualityPolicy
+) -> CheckVerdict:
     read = sum(b.rows_read for b in batches)
     quarantined = sum(b.rows_quarantined for b in batches)
     share = quarantined / read if read else 0.0
@@ -135,22 +144,11 @@ def _quarantine_verdict(table: Table, batches: list[LandedBatch], threshold: flo
     return CheckVerdict(
         asset=f"raw.{table.name}",
         check_name=QUARANTINE_CHECK,
-        severity=Severity.BLOCKING,
+        severity=policy.severity_of(QUARANTINE_CHECK),
         passed=all(b.quarantined_share <= threshold for b in batches),
         observed=f"{quarantined} of {read} rows quarantined ({share:.2%}); worst month "
         f"{worst.period:%Y-%m} at {worst.quarantined_share:.2%}",
         threshold=f"<= {threshold:.2%} per month",
-    )
-
-
-def _check_result(key: AssetKey, verdict: CheckVerdict) -> AssetCheckResult:
-    return AssetCheckResult(
-        asset_key=key,
-        check_name=verdict.check_name,
-        passed=verdict.passed,
-        severity=AssetCheckSeverity.ERROR,
-        description=verdict.observed,
-        metadata={"threshold": verdict.threshold} if verdict.threshold else {},
     )
 
 

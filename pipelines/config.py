@@ -1,4 +1,4 @@
-"""Pipeline configuration (config/pipeline.yaml): channels, attribution, KPI windows, quality."""
+"""Pipeline configuration (config/pipeline.yaml): channels, attribution, KPI windows."""
 
 from __future__ import annotations
 
@@ -117,12 +117,6 @@ class Attribution(BaseModel):
         return self.lookback_days_by_type.get(conversion_type, self.lookback_days)
 
 
-class Quality(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    max_quarantine_share: float = Field(0.01, ge=0, le=1)
-
-
 class Kpis(BaseModel):
     """Windows of the customer KPIs that look back before the period."""
 
@@ -139,7 +133,6 @@ class PipelineConfig(BaseModel):
     channels: dict[str, Channel]
     attribution: Attribution = Attribution()
     kpis: Kpis = Kpis()
-    quality: Quality = Quality()
 
     @field_validator("first_period")
     @classmethod
