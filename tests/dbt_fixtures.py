@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -75,14 +76,15 @@ class ScratchWarehouse:
                     full_row = {**DEFAULT_BATCH, **row}
                     warehouse.execute(sql, [full_row.get(column) for column in columns])
 
-    def dbt(self, *args: str, first: date, last: date) -> str:
-        """Run `dbt <args>` over the months first..last; its output, or DbtRunError."""
+    def dbt(self, *args: str, first: date, last: date, project_dir: Path = DBT_PROJECT_DIR) -> str:
+        """Run `dbt <args>` over the months first..last; its output, or DbtRunError. Another
+        `project_dir` (a modified copy of the project) brings its own profiles.yml."""
         variables = dbt_vars(first, last, load_pipeline_config())
         command = [
             str(DBT_EXECUTABLE),
             *args,
-            "--project-dir", str(DBT_PROJECT_DIR),
-            "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--project-dir", str(project_dir),
+            "--profiles-dir", str(project_dir),
             "--target-path", str(self.folder / "dbt_target"),
             "--log-path", str(self.folder / "dbt_logs"),
             "--vars", json.dumps(variables),
@@ -108,6 +110,35 @@ class ScratchWarehouse:
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         with connect(self.settings) as warehouse:
             return warehouse.query(sql, params)
+
+    def execute(self, *statements: str) -> None:
+        """Run statements in one transaction (e.g. to break a mart on purpose)."""
+        with connect(self.settings) as warehouse, warehouse.transaction():
+            for statement in statements:
+                warehouse.execute(statement)
+
+    def dbt_test_statuses(self) -> dict[str, str]:
+        """The status of every dbt test of the last dbt command (pass, fail, warn, error), keyed
+        by the test's name: a generic test as `<test>:<model>[.<column>][-><referenced model>]`, a
+        singular one by its file name."""
+        target = self.folder / "dbt_target"
+        nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+        results = json.loads((target / "run_results.json").read_text())["results"]
+        return {
+            _test_name(nodes[result["unique_id"]]): result["status"]
+            for result in results
+            if result["unique_id"].startswith("test.")
+        }
+
+
+def _test_name(test: Mapping[str, object]) -> str:
+    metadata = test.get("test_metadata")
+    if not metadata:
+        return str(test["name"])
+    model = str(test["attached_node"]).rsplit(".", 1)[-1]
+    column = f".{test['column_name']}" if test.get("column_name") else ""
+    referenced = re.search(r"ref\('(\w+)'\)", str(metadata["kwargs"].get("to", "")))
+    return f"{metadata['name']}:{model}{column}" + (f"->{referenced[1]}" if referenced else "")
 
 
 def duckdb_warehouse(folder: Path) -> ScratchWarehouse:

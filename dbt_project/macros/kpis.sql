@@ -232,3 +232,30 @@
         coalesce(sum({{ relation }}.{{ column }}), 0) as {{ column }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- KPIs whose value is a share of a whole, so within 0..1 by definition: the numerator counts a
+    part of what the denominator counts (the manual rates are entered as such shares). A value
+    outside is a defect, not a surprise. -#}
+{% macro share_kpis() %}
+    {{ return(_defined_kpis([
+        'valid_lead_share', 'mql_to_sql_rate', 'sql_to_won_rate', 'win_rate', 'repurchase_rate',
+        'churn_rate', 'new_customer_revenue_share', 'complaints_answered_24h_share', 'satisfaction',
+        'invalid_spend_share', 'training_completion', 'compliance_rate',
+    ])) }}
+{% endmacro %}
+
+{#- Rates whose parts come from different systems (ad platforms' clicks and impressions, web
+    visitors and orders): above 1 is implausible but possible, so it only warns. -#}
+{% macro funnel_rate_kpis() %}
+    {{ return(_defined_kpis(['ctr', 'conversion_rate'])) }}
+{% endmacro %}
+
+{#- The names, checked to be KPIs of kpi_definitions(): a renamed KPI must not drop out of a check
+    unnoticed. -#}
+{% macro _defined_kpis(names) %}
+    {%- set defined = kpi_definitions() | map(attribute='kpi') | list -%}
+    {%- for name in names if name not in defined -%}
+        {{ exceptions.raise_compiler_error("'" ~ name ~ "' is not a KPI of kpi_definitions()") }}
+    {%- endfor -%}
+    {{ return(names) }}
+{% endmacro %}

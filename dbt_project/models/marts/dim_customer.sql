@@ -28,7 +28,7 @@ final as (
 
     select
         customers.customer_id,
-        customers.email_hash,
+        cast(customers.email_hash as varchar) as email_hash,
         customers.region,
         customers.owner_rep_id,
         customers.created_at,

@@ -19,10 +19,13 @@ final as (
 
     select
         period,
-        substr(cast(period as varchar), 1, 7) as period_label,
-        substr(cast(period as varchar), 1, 4)
+        cast(substr(cast(period as varchar), 1, 7) as varchar) as period_label,
+        cast(
+            substr(cast(period as varchar), 1, 4)
             || '-Q'
-            || cast(cast(extract(quarter from period) as integer) as varchar) as quarter_label,
+            || cast(cast(extract(quarter from period) as integer) as varchar)
+            as varchar
+        ) as quarter_label,
         cast(extract(year from period) as integer) as year,
         cast(extract(month from period) as integer) as month
     from months

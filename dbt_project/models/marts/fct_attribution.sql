@@ -21,7 +21,7 @@ credits as (
 final as (
 
     select
-        conversion_id,
+        cast(conversion_id as varchar) as conversion_id,
         conversion_type,
         period,
         converted_at,
