@@ -5,7 +5,8 @@ Two asset groups, as in Dagster's own platform: the incremental marts are monthl
 tables, dims) is unpartitioned and rebuilt for the months of the run it executes in. Keeping the
 partitioned set small keeps the per-partition event bookkeeping of long backfills small too.
 The months reach dbt as `--vars`. Test verdicts are also recorded in `quality.check_results`
-once dbt has released the warehouse."""
+once dbt has released the warehouse: at the severity of the test's dbt config (`severity: warn`
+only warns) and, for a failed test, with the first of the failing rows dbt stored."""
 
 import json
 from collections.abc import Iterator, Mapping
@@ -28,6 +29,8 @@ from pipelines.periods import dbt_vars
 from pipelines.project import WEIGHTS_SOURCE, dbt_project, export_dbt_env, run_target_path
 from pipelines.quality.check_results import CheckVerdict, Severity, record_verdicts
 from pipelines.resources import WarehouseResource
+from pipelines.warehouse import Warehouse
+from pipelines.warehouse.connection import checked_table_name
 
 # The period group: the incremental marts and whatever reads the data-driven attribution weights
 # (written by a Python asset between the two groups, from a shared model's path aggregate).
@@ -35,6 +38,8 @@ PERIOD_MODELS = f"config.materialized:incremental {WEIGHTS_SOURCE}+"
 # Everything else, minus whatever reads a period model: tests that join a mart to a dim or an
 # intermediate table (relationships, reconciliation) run with the marts' build, after both exist.
 SHARED_EXCLUDE = f"config.materialized:incremental+ {WEIGHTS_SOURCE}+"
+# How many of a failed test's rows its recorded verdict carries.
+FAILING_ROWS_SAMPLE = 5
 
 
 class ScorecardTranslator(DagsterDbtTranslator):
@@ -94,29 +99,54 @@ def _build(
         # One target folder per run: the run's second dbt build reuses the first one's parse.
         target_path=run_target_path(context.run.run_id),
     )
-    verdicts = []
+    check_results = []
     for event in invocation.stream():
         if isinstance(event, AssetCheckResult):
-            verdicts.append(_verdict(event))
+            check_results.append(event)
         yield event
+    # Failing rows are read once dbt has released the warehouse (DuckDB has a single writer).
     with warehouse.open() as wh:
+        verdicts = [_verdict(result, invocation.manifest, wh) for result in check_results]
         record_verdicts(wh, context.run.run_id, months[0], months[-1], verdicts)
+    for verdict in (v for v in verdicts if not v.passed):
+        context.log.warning(f"{verdict.asset}: {verdict.check_name} failed: {verdict.details}")
     if not invocation.is_successful():
-        failed = [f"{v.asset}: {v.check_name}" for v in verdicts if not v.passed]
+        failed = [
+            f"{v.asset}: {v.check_name}"
+            for v in verdicts
+            if not v.passed and v.severity is Severity.BLOCKING
+        ]
         reason = (
             f"failed dbt tests: {', '.join(failed)}" if failed else "dbt build failed (see logs)"
         )
         raise Failure(description=reason, metadata={FAILURE_KIND: GATE_CLOSED}, allow_retries=False)
 
 
-def _verdict(result: AssetCheckResult) -> CheckVerdict:
-    asset = ".".join(result.asset_key.path) if result.asset_key else "dbt"
-    failing_rows = (result.metadata or {}).get("dagster_dbt/failed_row_count")
-    count = getattr(failing_rows, "value", failing_rows)
+def _verdict(result: AssetCheckResult, manifest: Mapping[str, Any], wh: Warehouse) -> CheckVerdict:
+    """The test's verdict at the severity its dbt config gives (`severity: warn` only warns, it
+    does not block publication) with, when it found failing rows, the first few of them."""
+    metadata = result.metadata or {}
+    test = manifest["nodes"][_metadata_value(metadata["unique_id"])]
+    count = _metadata_value(metadata.get("dagster_dbt/failed_row_count"))
+    details = {"failing_rows_sample": _failing_rows(wh, test)} if count else {}
     return CheckVerdict(
-        asset=asset,
+        asset=".".join(result.asset_key.path) if result.asset_key else "dbt",
         check_name=result.check_name or "dbt_test",
-        severity=Severity.BLOCKING,
+        severity=(
+            Severity.WARNING if test["config"]["severity"].lower() == "warn" else Severity.BLOCKING
+        ),
         passed=result.passed,
         observed=f"{count} failing rows" if count is not None else "",
+        details=details,
     )
+
+
+def _metadata_value(entry: object) -> Any:
+    return getattr(entry, "value", entry)
+
+
+def _failing_rows(wh: Warehouse, test: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The first rows dbt stored for a failed test (store_failures, dbt_project.yml), as JSON."""
+    relation = checked_table_name(f"{test['schema']}.{test['alias']}")
+    rows = wh.query(f"select * from {relation} limit {FAILING_ROWS_SAMPLE}")
+    return json.loads(rows.to_json(orient="records", date_format="iso"))

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipelines.runner import ExitCode
 from tests.dbt_fixtures import (
     DBT_PROJECT_DIR,
     DbtRunError,
@@ -34,6 +35,7 @@ from tests.dbt_fixtures import (
     scratch_warehouse,
     touch_row,
 )
+from tests.pipeline_runs import FIRST, generate_small, query, run
 
 MARCH = date(2025, 3, 1)
 
@@ -274,3 +276,43 @@ def test_a_column_type_drifting_from_the_contract_stops_the_build(
 
     with pytest.raises(DbtRunError, match="(?s)contract.*is_paid"):
         drifted.dbt("run", "--select", "dim_channel", first=MARCH, last=MARCH, project_dir=project)
+
+
+@pytest.mark.integration
+def test_a_run_records_each_dbt_test_at_its_severity_with_its_failing_rows(isolated_env: Path):
+    """Through Dagster: a compliance rate entered as 1.5 blocks the period, click-throughs above
+    1 only warn; both verdicts carry the failing rows dbt stored."""
+    landing = isolated_env / "landing"
+    generate_small(landing, last=FIRST)
+    manual = pd.read_csv(landing / "manual_kpis" / "2025-01.csv")
+    entered = manual.index[manual["kpi"] == "compliance_rate"][0]
+    manual.loc[entered, "value"] = 1.5
+    manual.to_csv(landing / "manual_kpis" / "2025-01.csv", index=False)
+    spend = pd.read_csv(landing / "ad_spend" / "2025-01.csv")
+    campaign = spend["campaign_id"] == spend["campaign_id"].iloc[0]
+    spend.loc[campaign, "clicks"] = spend.loc[campaign, "impressions"] * 2
+    spend.to_csv(landing / "ad_spend" / "2025-01.csv", index=False)
+
+    outcome = run(FIRST, FIRST)
+    verdicts = query(
+        "select check_name, severity, passed, details from quality.check_results "
+        "where run_id = ? and asset = 'marts.fct_kpi'",
+        [outcome.run_id],
+    ).set_index("check_name")
+
+    assert outcome.exit_code is ExitCode.CHECK_FAILED
+    shares = verdicts.loc["assert_kpi_shares_between_zero_and_one"]
+    assert (shares.severity, bool(shares.passed)) == ("blocking", False)
+    assert [(row["entity_id"], row["kpi"], row["value"]) for row in sample(shares.details)] == [
+        (manual.loc[entered, "entity_id"], "compliance_rate", 1.5)
+    ]
+    funnel = verdicts.loc["assert_kpi_funnel_rates_at_most_one"]
+    assert (funnel.severity, bool(funnel.passed)) == ("warning", False)
+    assert {row["kpi"] for row in sample(funnel.details)} == {"ctr"}
+    assert all(row["value"] == pytest.approx(2) for row in sample(funnel.details))
+    passed = verdicts.loc["unique_combination_fct_kpi_period__entity_type__entity_id__kpi"]
+    assert (passed.severity, bool(passed.passed), passed.details) == ("blocking", True, "{}")
+
+
+def sample(details: str) -> list[dict]:
+    return json.loads(details)["failing_rows_sample"]
