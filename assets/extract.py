@@ -70,9 +70,7 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
             _check_spec(
                 key,
                 REFERENTIAL_CHECK,
-                "every "
-                + ", ".join(f"{fk.column} -> {fk.references}" for fk in foreign_keys)
-                + " found in a landed batch",
+                "every " + ", ".join(fk.label for fk in foreign_keys) + " found in a landed batch",
             )
         )
 
@@ -168,15 +166,9 @@ def _referential_verdict(
         check_name=REFERENTIAL_CHECK,
         severity=policy.severity_of(REFERENTIAL_CHECK),
         passed=not failed,
-        observed="; ".join(o.describe(first_period) for o in outcomes),
+        observed="; ".join(o.describe(first_period) for o in outcomes) or "no file landed",
         threshold="no landed row without a parent in any landed batch",
-        details={
-            "orphans": {
-                f"{o.foreign_key.column} -> {o.foreign_key.references}": o.sample
-                for o in outcomes
-                if o.orphans
-            }
-        },
+        details={"orphans": {o.foreign_key.label: o.sample for o in outcomes if o.orphans}},
     )
 
 

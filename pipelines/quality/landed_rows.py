@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
+
+import pandas as pd
 
 from pipelines.periods import add_months, month_label
+from pipelines.warehouse.connection import checked_identifier
 
 
 @dataclass(frozen=True)
@@ -45,3 +49,20 @@ def batches_cte(partitions: list[LandedPartition]) -> tuple[str, list[object]]:
 
 def placeholders(values: list[object]) -> str:
     return ", ".join("?" for _ in values)
+
+
+def raw_table(name: str) -> str:
+    return f"raw.{checked_identifier(name)}"
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Sampled rows for a verdict's JSON details: missing values as None, dates as text."""
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return [{k: (str(v) if hasattr(v, "isoformat") else v) for k, v in row.items()} for row in rows]
+
+
+def as_date(value: object) -> date | None:
+    """A date the warehouse returned: a pandas Timestamp from DuckDB, a date from PostgreSQL."""
+    if value is None or value != value:  # NULL, or NaT
+        return None
+    return value.date() if isinstance(value, pd.Timestamp) else value  # type: ignore[return-value]

@@ -24,12 +24,11 @@ import pandas as pd
 
 from pipelines.extract.contract import BATCH_COLUMNS, ColumnType, Table
 from pipelines.periods import month_label
-from pipelines.quality.landed_rows import LandedPartition, placeholders
+from pipelines.quality.landed_rows import LandedPartition, placeholders, raw_table
 from pipelines.quality.outcomes import SAMPLE_SIZE, ExpectationOutcome, SuiteResult, rows_text
 from pipelines.quality.sql_suite import evaluate_rules, evaluate_unique_key, row_rules
 from pipelines.quality.suites import load_suites
 from pipelines.warehouse import Warehouse
-from pipelines.warehouse.connection import checked_identifier
 
 if TYPE_CHECKING:
     from great_expectations.core.batch_definition import BatchDefinition
@@ -116,7 +115,7 @@ def _shape_sample(
 ) -> pd.DataFrame:
     batch_ids = [p.batch_id for p in partitions]
     return warehouse.query(
-        f"select * from raw.{checked_identifier(table.name)} "
+        f"select * from {raw_table(table.name)} "
         f"where _batch_id in ({placeholders(batch_ids)}) limit {SHAPE_SAMPLE_ROWS}",
         batch_ids,
     )

@@ -14,9 +14,8 @@ from typing import Any
 
 from pipelines.extract.contract import Table
 from pipelines.periods import month_label
-from pipelines.quality.landed_rows import LandedPartition, placeholders
+from pipelines.quality.landed_rows import LandedPartition, as_date, placeholders, raw_table, records
 from pipelines.quality.outcomes import SAMPLE_SIZE, rows_text
-from pipelines.quality.sql_suite import records
 from pipelines.quality.suites import ForeignKey
 from pipelines.warehouse import Warehouse
 from pipelines.warehouse.connection import checked_identifier
@@ -34,8 +33,8 @@ class ForeignKeyOutcome:
         return self.history_from is not None and self.history_from <= first_period
 
     def describe(self, first_period: date) -> str:
-        key = f"{self.foreign_key.column} -> {self.foreign_key.references}"
-        text = f"{key}: {self.orphans:,} of {rows_text(self.checked)} without a landed parent"
+        found = f"{self.orphans:,} of {rows_text(self.checked)} without a landed parent"
+        text = f"{self.foreign_key.label}: {found}"
         if self.orphans and not self.judged(first_period):
             since = month_label(self.history_from) if self.history_from else "nothing landed"
             text += (
@@ -51,20 +50,22 @@ def check_foreign_keys(
     foreign_keys: list[ForeignKey],
     partitions: list[LandedPartition],
 ) -> list[ForeignKeyOutcome]:
+    if not partitions:
+        return []
     return [_check(warehouse, table, key, partitions) for key in foreign_keys]
 
 
 def _check(
     warehouse: Warehouse, table: Table, key: ForeignKey, partitions: list[LandedPartition]
 ) -> ForeignKeyOutcome:
-    child, parent = checked_identifier(table.name), checked_identifier(key.parent_table)
+    child, parent = raw_table(table.name), raw_table(key.parent_table)
     column, parent_column = checked_identifier(key.column), checked_identifier(key.parent_column)
     batch_ids = [p.batch_id for p in partitions]
     landed = (
-        f"from raw.{child} as r where r._batch_id in ({placeholders(batch_ids)}) "
+        f"from {child} as r where r._batch_id in ({placeholders(batch_ids)}) "
         f"and r.{column} is not null"
     )
-    orphan = f"not exists (select 1 from raw.{parent} as p where p.{parent_column} = r.{column})"
+    orphan = f"not exists (select 1 from {parent} as p where p.{parent_column} = r.{column})"
     counts = warehouse.query(
         f"select count(*) as checked, count(*) filter (where {orphan}) as orphans {landed}",
         batch_ids,
@@ -80,18 +81,11 @@ def _check(
                 batch_ids,
             )
         )
-    history_from = warehouse.scalar(f"select min(_period) from raw.{parent}")
+    history_from = warehouse.scalar(f"select min(_period) from {parent}")
     return ForeignKeyOutcome(
         foreign_key=key,
         orphans=orphans,
         checked=int(counts["checked"].iat[0] or 0),
-        history_from=_as_date(history_from),
+        history_from=as_date(history_from),
         sample=sample,
     )
-
-
-def _as_date(value: object) -> date | None:
-    """DuckDB returns a pandas Timestamp, PostgreSQL a date; an empty table NULL."""
-    if value is None or value != value:  # None or NaT
-        return None
-    return value.date() if hasattr(value, "date") else value  # type: ignore[return-value]

@@ -12,10 +12,9 @@ from datetime import date
 
 from pipelines.extract.contract import Table
 from pipelines.periods import add_months, month_label
-from pipelines.quality.landed_rows import LandedPartition
+from pipelines.quality.landed_rows import LandedPartition, as_date, raw_table
 from pipelines.quality.policy import TrendPolicy
 from pipelines.warehouse import Warehouse
-from pipelines.warehouse.connection import checked_identifier
 
 
 @dataclass(frozen=True)
@@ -52,12 +51,12 @@ def row_count_trends(
     last = max(p.period for p in partitions)
     counts = warehouse.query(
         "select _period, _batch_id, max(_loaded_at) as loaded_at, count(*) as row_count "
-        f"from raw.{checked_identifier(table.name)} where _period between ? and ? "
+        f"from {raw_table(table.name)} where _period between ? and ? "
         "group by _period, _batch_id order by loaded_at, _batch_id",
         [first, last],
     )
     latest = {  # ordered by load time: the last batch of a month wins
-        _as_date(period): int(rows)
+        as_date(period): int(rows)
         for period, rows in zip(counts["_period"], counts["row_count"], strict=True)
     }
     by_batch = dict(zip(counts["_batch_id"], counts["row_count"], strict=True))
@@ -72,7 +71,3 @@ def row_count_trends(
             )
         )
     return trends
-
-
-def _as_date(value: object) -> date:
-    return value.date() if hasattr(value, "date") else value  # type: ignore[return-value]

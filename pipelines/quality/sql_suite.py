@@ -13,9 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from pipelines.extract.contract import ColumnType, Table
-from pipelines.quality.landed_rows import LandedPartition, batches_cte, placeholders
+from pipelines.quality.landed_rows import (
+    LandedPartition,
+    batches_cte,
+    placeholders,
+    raw_table,
+    records,
+)
 from pipelines.quality.outcomes import SAMPLE_SIZE, ExpectationOutcome, rows_text
-from pipelines.quality.suites import DateWindow, TableSuite
+from pipelines.quality.suites import DateWindow, TableSuite, ValueRange
 from pipelines.warehouse import Warehouse
 from pipelines.warehouse.connection import checked_identifier
 
@@ -84,9 +90,7 @@ def row_rules(
                     BETWEEN, c, f"r.{c} < ?", (column.min,), f"below the minimum {column.min:g}"
                 )
             )
-        rules += [
-            _range_rule(r.column, r.min, r.max, r.when) for r in suite.ranges if r.column == c
-        ]
+        rules += [_range_rule(r) for r in suite.ranges if r.column == c]
         window = suite.dates.get(c)
         if window in WINDOW_RULES:
             expectation, offending, phrase = WINDOW_RULES[window]
@@ -98,10 +102,9 @@ def row_rules(
     return rules
 
 
-def _range_rule(
-    column: str, low: float | None, high: float | None, when: dict[str, str]
-) -> RowRule:
-    c = checked_identifier(column)
+def _range_rule(value_range: ValueRange) -> RowRule:
+    c = checked_identifier(value_range.column)
+    low, high, when = value_range.min, value_range.max, value_range.when
     bounds = [(f"r.{c} < ?", low), (f"r.{c} > ?", high)]
     outside = " or ".join(sql for sql, bound in bounds if bound is not None)
     params: list[object] = [bound for _, bound in bounds if bound is not None]
@@ -128,7 +131,7 @@ def evaluate_rules(
     )
     frame = warehouse.query(
         f"with {cte} select r._batch_id, count(*) as row_count{', ' if rules else ''}{counts} "
-        f"from {_raw(table)} as r join batches as b on r._batch_id = b.batch_id "
+        f"from {raw_table(table.name)} as r join batches as b on r._batch_id = b.batch_id "
         "group by r._batch_id",
         [*cte_params, *(p for rule in rules for p in rule.params)],
     )
@@ -156,7 +159,7 @@ def _sample(
     shown = dict.fromkeys([*key, rule.column])
     frame = warehouse.query(
         f"with {cte} select {', '.join(f'r.{c}' for c in shown)}, r._batch_id "
-        f"from {_raw(table)} as r join batches as b on r._batch_id = b.batch_id "
+        f"from {raw_table(table.name)} as r join batches as b on r._batch_id = b.batch_id "
         f"where {rule.offending} order by {', '.join(f'r.{c}' for c in shown)} "
         f"limit {SAMPLE_SIZE}",
         [*cte_params, *rule.params],
@@ -172,13 +175,12 @@ def evaluate_unique_key(
     key = [checked_identifier(k) for k in table.key]
     batch_ids = [p.batch_id for p in partitions]
     duplicates = (
-        f"select {', '.join(key)}, _batch_id, count(*) as row_count from {_raw(table)} "
+        f"select {', '.join(key)}, _batch_id, count(*) as row_count from {raw_table(table.name)} "
         f"where _batch_id in ({placeholders(batch_ids)}) "
         f"group by {', '.join(key)}, _batch_id having count(*) > 1"
     )
     found = warehouse.query(
-        f"select count(*) as keys, coalesce(sum(row_count), 0) as row_count "
-        f"from ({duplicates}) as duplicates",
+        f"select coalesce(sum(row_count), 0) as row_count " f"from ({duplicates}) as duplicates",
         batch_ids,
     )
     offending = int(found["row_count"].iat[0])
@@ -197,13 +199,3 @@ def evaluate_unique_key(
         f"{offending:,} of {rows_text(total)} with a duplicated key",
         sample,
     )
-
-
-def _raw(table: Table) -> str:
-    return f"raw.{checked_identifier(table.name)}"
-
-
-def records(frame) -> list[dict[str, Any]]:
-    """JSON-friendly rows: pandas' missing values as None, timestamps as text."""
-    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    return [{k: (str(v) if hasattr(v, "isoformat") else v) for k, v in row.items()} for row in rows]

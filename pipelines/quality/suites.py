@@ -52,6 +52,10 @@ class ForeignKey(BaseModel):
     references: str  # "<table>.<column>"
 
     @property
+    def label(self) -> str:
+        return f"{self.column} -> {self.references}"
+
+    @property
     def parent_table(self) -> str:
         return self.references.split(".")[0]
 
