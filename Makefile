@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -not -path '*/target/*' 2>/dev/null)
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install manifest demo test lint dagster bench-attribution bench-backfill lock clean
+.PHONY: install manifest demo test lint dagster bench-attribution bench-backfill bench-validation lock clean
 
 install: $(VENV)/.installed
 
@@ -43,6 +43,9 @@ bench-attribution: install manifest
 
 bench-backfill: install manifest
 	$(BIN)/python -m benchmarks.backfill
+
+bench-validation: install
+	$(BIN)/python -m benchmarks.validation
 
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

@@ -1,9 +1,12 @@
 """Extraction: one monthly-partitioned asset per contract table, landing its files into `raw`.
 
-Each asset carries two blocking checks beside it: the table's great-expectations suite on the
-rows just landed, and the share of rows quarantined against the configured threshold."""
+Each asset carries its checks beside it, with the severity of config/quality.yaml: the table's
+suite on the rows just landed, the share of rows quarantined against the configured threshold,
+the landed rows against the trailing months' and, for a table with foreign keys
+(pipelines/quality/suites.yaml), its rows whose parent was never landed. A child table depends
+on its parent tables, so a run lands the parents first."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from dagster import (
     AssetCheckSpec,
@@ -24,9 +27,14 @@ from pipelines.extract.files import LandingError
 from pipelines.extract.landing import LandedBatch, LandingRules, land_table
 from pipelines.failures import BAD_INPUT, FAILURE_KIND
 from pipelines.partitions import context_months, monthly_partitions
-from pipelines.quality.check_results import CheckVerdict, check_result, record_verdicts
+from pipelines.periods import month_label, parse_month
+from pipelines.quality.check_results import CheckVerdict, Severity, check_result, record_verdicts
+from pipelines.quality.landed_rows import LandedPartition
 from pipelines.quality.policy import QualityPolicy, load_quality_policy
-from pipelines.quality.raw_suite import validate_frame
+from pipelines.quality.raw_suite import validate_landed
+from pipelines.quality.referential import check_foreign_keys
+from pipelines.quality.row_trend import row_count_trends
+from pipelines.quality.suites import load_suites
 from pipelines.resources import WarehouseResource
 from pipelines.settings import get_settings
 from pipelines.warehouse import Warehouse
@@ -34,10 +42,37 @@ from pipelines.warehouse.schema import ensure_layout
 
 SUITE_CHECK = "contract_suite"
 QUARANTINE_CHECK = "quarantine_share"
+REFERENTIAL_CHECK = "referential_integrity"
+ROW_TREND_CHECK = "row_count_trend"
+
+
+def _check_spec(key: AssetKey, name: str, description: str) -> AssetCheckSpec:
+    blocking = load_quality_policy().severity_of(name) is Severity.BLOCKING
+    return AssetCheckSpec(name, asset=key, blocking=blocking, description=description)
 
 
 def build_raw_asset(table: Table) -> AssetsDefinition:
     key = AssetKey(["raw", table.name])
+    foreign_keys = load_suites().of(table.name).foreign_keys
+    parents = sorted({fk.parent_table for fk in foreign_keys} - {table.name})
+    check_specs = [
+        _check_spec(
+            key,
+            SUITE_CHECK,
+            "columns and types (great-expectations), keys, value sets, ranges and date windows "
+            "(in the warehouse) from the contract and pipelines/quality/suites.yaml",
+        ),
+        _check_spec(key, QUARANTINE_CHECK, "share of rows quarantined within the policy threshold"),
+        _check_spec(key, ROW_TREND_CHECK, "rows within a factor of the trailing months' mean"),
+    ]
+    if foreign_keys:
+        check_specs.append(
+            _check_spec(
+                key,
+                REFERENTIAL_CHECK,
+                "every " + ", ".join(fk.label for fk in foreign_keys) + " found in a landed batch",
+            )
+        )
 
     @asset(
         key=key,
@@ -46,20 +81,8 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
         partitions_def=monthly_partitions,
         backfill_policy=BackfillPolicy.single_run(),
         retry_policy=RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL),
-        check_specs=[
-            AssetCheckSpec(
-                SUITE_CHECK,
-                asset=key,
-                blocking=True,
-                description="great-expectations suite derived from the contract",
-            ),
-            AssetCheckSpec(
-                QUARANTINE_CHECK,
-                asset=key,
-                blocking=True,
-                description="share of rows quarantined within the policy threshold",
-            ),
-        ],
+        deps=[AssetKey(["raw", parent]) for parent in parents],
+        check_specs=check_specs,
         kinds={"python", "duckdb"},
     )
     def raw_table(
@@ -84,12 +107,17 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
                     metadata={FAILURE_KIND: BAD_INPUT},
                     allow_retries=False,
                 ) from None
+            partitions = [LandedPartition(b.batch_id, b.period) for b in batches if b.batch_id]
             verdicts = [
-                _suite_verdict(wh, table, batches, config.channels, settings.currency, policy),
+                _suite_verdict(wh, table, partitions, rules, policy),
                 _quarantine_verdict(
                     table, batches, policy.quarantine.max_share_of(table.name), policy
                 ),
+                _row_trend_verdict(wh, table, partitions, policy),
             ]
+            if foreign_keys:
+                first_period = parse_month(config.first_period)
+                verdicts.append(_referential_verdict(wh, table, partitions, first_period, policy))
             record_verdicts(wh, context.run.run_id, months[0], months[-1], verdicts)
         return MaterializeResult(
             metadata={
@@ -107,28 +135,64 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
 def _suite_verdict(
     wh: Warehouse,
     table: Table,
-    batches: list[LandedBatch],
-    channels: object,
-    currency: str,
+    partitions: list[LandedPartition],
+    rules: LandingRules,
     policy: QualityPolicy,
 ) -> CheckVerdict:
-    batch_ids = [b.batch_id for b in batches if b.batch_id]
-    placeholders = ", ".join("?" for _ in batch_ids) or "null"
-    frame = wh.query(
-        f"select * from raw.{table.name} where _batch_id in ({placeholders})", batch_ids
+    result = validate_landed(
+        wh, table, partitions, channels=rules.channels, currencies=rules.currencies, now=rules.now
     )
-    result = validate_frame(table, frame, channels=list(channels), currencies=[currency])
     return CheckVerdict(
         asset=f"raw.{table.name}",
         check_name=SUITE_CHECK,
         severity=policy.severity_of(SUITE_CHECK),
         passed=result.success,
         observed=result.summary(),
+        details=result.failure_details(),
+    )
+
+
+def _referential_verdict(
+    wh: Warehouse,
+    table: Table,
+    partitions: list[LandedPartition],
+    first_period: date,
+    policy: QualityPolicy,
+) -> CheckVerdict:
+    outcomes = check_foreign_keys(wh, table, load_suites().of(table.name).foreign_keys, partitions)
+    failed = [o for o in outcomes if o.orphans and o.judged(first_period)]
+    return CheckVerdict(
+        asset=f"raw.{table.name}",
+        check_name=REFERENTIAL_CHECK,
+        severity=policy.severity_of(REFERENTIAL_CHECK),
+        passed=not failed,
+        observed="; ".join(o.describe(first_period) for o in outcomes) or "no file landed",
+        threshold="no landed row without a parent in any landed batch",
+        details={"orphans": {o.foreign_key.label: o.sample for o in outcomes if o.orphans}},
+    )
+
+
+def _row_trend_verdict(
+    wh: Warehouse, table: Table, partitions: list[LandedPartition], policy: QualityPolicy
+) -> CheckVerdict:
+    trends = policy.trends
+    months = row_count_trends(wh, table, partitions, trends)
+    flagged = [m for m in months if not m.within(trends.row_count_factor)]
+    shown = flagged or months
+    return CheckVerdict(
+        asset=f"raw.{table.name}",
+        check_name=ROW_TREND_CHECK,
+        severity=policy.severity_of(ROW_TREND_CHECK),
+        passed=not flagged,
+        observed=("; ".join(m.describe() for m in shown) or "no file landed"),
+        threshold=(
+            f"within mean / {trends.row_count_factor:g} .. mean x {trends.row_count_factor:g} "
+            f"of the previous {trends.trailing_periods} months"
+        ),
         details={
-            "failed": [
-                o.expectation + (f"({o.column})" if o.column else "")
-                for o in result.outcomes
-                if not o.success
+            "flagged": [
+                {"period": month_label(m.period), "rows": m.rows, "trailing": m.trailing}
+                for m in flagged
             ]
         },
     )

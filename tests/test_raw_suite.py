@@ -1,26 +1,60 @@
-"""Contract-derived GX suites: clean partitions pass, every failure class is caught and named."""
+"""Raw-table suites on small partitions landed in a real DuckDB file: clean rows pass, every
+expectation family catches its offenders and names table, column, expectation and a sample."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from pipelines.config import load_pipeline_config
+from pipelines.config import ConfigError, load_pipeline_config
 from pipelines.extract.contract import load_contract
-from pipelines.quality.raw_suite import ExpectationOutcome, SuiteResult, build_suite, validate_frame
+from pipelines.quality.landed_rows import LandedPartition
+from pipelines.quality.outcomes import ExpectationOutcome, SuiteResult
+from pipelines.quality.raw_suite import validate_landed
+from pipelines.quality.suites import SUITES_FILE, load_suites
+from pipelines.warehouse import Warehouse
+from pipelines.warehouse.connection import DuckDBWarehouse
+from pipelines.warehouse.schema import ensure_layout
 
 CHANNELS = list(load_pipeline_config().channels)
-CURRENCIES = ["USD"]
+JANUARY = date(2024, 1, 1)
+NOW = datetime(2024, 2, 1, 6, 0, tzinfo=UTC)
 
-BATCH = {
-    "_batch_id": "batch-1",
-    "_source": "landing",
-    "_period": date(2024, 1, 1),
-    "_loaded_at": datetime(2024, 2, 1, 6, 0),
-}
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Iterator[Warehouse]:
+    with DuckDBWarehouse(tmp_path / "warehouse.duckdb", "1GB") as wh:
+        ensure_layout(wh)
+        yield wh
+
+
+def land(
+    wh: Warehouse, table_name: str, rows: list[dict[str, Any]], batch: str = "b1"
+) -> LandedPartition:
+    """Insert contract rows as a landed January batch."""
+    meta = {"_batch_id": batch, "_source": "test", "_period": JANUARY, "_loaded_at": NOW}
+    columns = [*load_contract().table(table_name).column_names, *meta]
+    frame = pd.DataFrame([{**row, **meta} for row in rows], columns=columns)
+    if rows:
+        wh.insert_frame(f"raw.{table_name}", frame)
+    return LandedPartition(batch, JANUARY)
+
+
+def validate(wh: Warehouse, table_name: str, *partitions: LandedPartition) -> SuiteResult:
+    table = load_contract().table(table_name)
+    return validate_landed(
+        wh, table, list(partitions), channels=CHANNELS, currencies=["USD"], now=NOW
+    )
+
+
+def only_failure(result: SuiteResult) -> ExpectationOutcome:
+    assert len(result.failed) == 1, result.summary()
+    return result.failed[0]
 
 
 def touchpoint(touchpoint_id: str | None, **changes: Any) -> dict[str, Any]:
@@ -32,17 +66,6 @@ def touchpoint(touchpoint_id: str | None, **changes: Any) -> dict[str, Any]:
         "channel": "paid_search",
         "campaign_id": "c1",
         "touch_type": "click",
-        **changes,
-    }
-
-
-def budget(channel: str, campaign_id: str | None, **changes: Any) -> dict[str, Any]:
-    return {
-        "month": date(2024, 1, 1),
-        "channel": channel,
-        "campaign_id": campaign_id,
-        "budget": 1000.0,
-        "currency": "USD",
         **changes,
     }
 
@@ -60,149 +83,233 @@ def order(order_id: str, **changes: Any) -> dict[str, Any]:
     }
 
 
-def validate(table_name: str, rows: list[dict[str, Any]]) -> SuiteResult:
-    """Validate hand-built contract rows, with batch columns added, as landed in raw."""
-    table = load_contract().table(table_name)
-    columns = [*table.column_names, *BATCH]
-    frame = pd.DataFrame([{**BATCH, **row} for row in rows], columns=columns)
-    return validate_frame(table, frame, channels=CHANNELS, currencies=CURRENCIES)
+def survey(response_id: str, scale: str, score: int) -> dict[str, Any]:
+    return {
+        "response_id": response_id,
+        "customer_id": "cust1",
+        "order_id": None,
+        "responded_at": datetime(2024, 1, 9),
+        "score": score,
+        "scale": scale,
+    }
 
 
-def only_failure(result: SuiteResult) -> ExpectationOutcome:
-    failed = [outcome for outcome in result.outcomes if not outcome.success]
-    assert len(failed) == 1, result.summary()
-    return failed[0]
+def lead(lead_id: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "lead_id": lead_id,
+        "created_at": datetime(2023, 11, 20),  # change data: created months before
+        "visitor_id": "v1",
+        "customer_id": None,
+        "origin_channel": "paid_search",
+        "campaign_id": None,
+        "mql_at": datetime(2023, 12, 1),
+        "sql_at": None,
+        "rep_id": "r1",
+        "status": "open",
+        "closed_at": None,
+        "deal_value": None,
+        **changes,
+    }
 
 
-def test_clean_touchpoints_pass_every_expectation() -> None:
-    result = validate("touchpoints", [touchpoint("t1"), touchpoint("t2", customer_id="cust1")])
+def target(period: str) -> dict[str, Any]:
+    return {
+        "period": period,
+        "entity_type": "company",
+        "entity_id": "company",
+        "kpi": "revenue",
+        "target_value": 1000.0,
+    }
 
-    assert result.success
-    assert result.row_count == 2
-    assert all(outcome.success for outcome in result.outcomes)
-    assert result.outcomes[0].expectation == "expect_table_columns_to_match_set"
-    assert result.summary() == "raw.touchpoints passed all 11 expectations on 2 rows."
 
-
-def test_clean_budgets_pass_with_null_campaigns_on_different_channels() -> None:
-    result = validate("budgets", [budget("paid_search", None), budget("display", None)])
+def test_clean_touchpoints_pass_every_expectation(warehouse):
+    batch = land(warehouse, "touchpoints", [touchpoint("t1"), touchpoint("t2", customer_id="c")])
+    result = validate(warehouse, "touchpoints", batch)
 
     assert result.success, result.summary()
+    assert result.row_count == 2
+    assert [o.expectation for o in result.outcomes[:3]] == [
+        "expect_table_columns_to_match_set",
+        "expect_table_row_count_to_be_between",
+        "expect_column_values_to_be_in_type_list",
+    ]
+    assert result.summary() == "raw.touchpoints passed all 19 expectations on 2 rows."
 
 
-def test_null_key_is_named() -> None:
-    outcome = only_failure(validate("touchpoints", [touchpoint("t1"), touchpoint(None)]))
+def test_null_key_is_named(warehouse):
+    batch = land(warehouse, "touchpoints", [touchpoint("t1"), touchpoint(None)])
+    outcome = only_failure(validate(warehouse, "touchpoints", batch))
 
     assert (outcome.expectation, outcome.column) == (
         "expect_column_values_to_not_be_null",
         "touchpoint_id",
     )
     assert outcome.observed == "1 of 2 rows null"
+    assert outcome.sample == [{"touchpoint_id": None, "_batch_id": "b1"}]
 
 
-def test_duplicate_key_within_a_batch_is_named_with_the_key_value() -> None:
-    result = validate("touchpoints", [touchpoint("t1"), touchpoint("t1"), touchpoint("t2")])
-    outcome = only_failure(result)
+def test_duplicate_key_within_a_batch_is_named_with_the_key_and_its_rows(warehouse):
+    batch = land(warehouse, "touchpoints", [touchpoint("t1"), touchpoint("t1"), touchpoint("t2")])
+    outcome = only_failure(validate(warehouse, "touchpoints", batch))
 
     assert (outcome.expectation, outcome.column) == (
         "expect_compound_columns_to_be_unique",
         "touchpoint_id, _batch_id",
     )
     assert outcome.observed == "2 of 3 rows with a duplicated key"
-    assert outcome.unexpected_sample == [["t1", "batch-1"]]
+    assert outcome.sample == [{"touchpoint_id": "t1", "_batch_id": "b1", "row_count": 2}]
 
 
-def test_the_same_key_in_two_batches_is_not_a_duplicate() -> None:
-    rows = [touchpoint("t1"), touchpoint("t1", _batch_id="batch-2")]
-    assert validate("touchpoints", rows).success
+def test_the_same_key_in_two_batches_is_not_a_duplicate(warehouse):
+    first = land(warehouse, "touchpoints", [touchpoint("t1")])
+    second = land(warehouse, "touchpoints", [touchpoint("t1")], batch="b2")
+
+    assert validate(warehouse, "touchpoints", first, second).success
 
 
-def test_duplicate_compound_key_counts_a_null_campaign_as_a_value() -> None:
-    rows = [budget("paid_search", None), budget("paid_search", None, budget=5.0)]
-    outcome = only_failure(validate("budgets", rows))
-
-    assert (outcome.expectation, outcome.column) == (
-        "expect_compound_columns_to_be_unique",
-        "month, channel, campaign_id, _batch_id",
-    )
-    assert outcome.observed == "2 of 2 rows with a duplicated key"
-    assert outcome.unexpected_sample == [[date(2024, 1, 1), "paid_search", None, "batch-1"]]
-
-
-def test_values_outside_their_sets_are_named_with_samples() -> None:
-    result = validate("orders", [order("o1", currency="EUR"), order("o2", status="lost")])
-    failed = {o.column: o for o in result.outcomes if not o.success}
+def test_values_outside_their_sets_are_named_with_offending_rows(warehouse):
+    batch = land(warehouse, "orders", [order("o1", currency="EUR"), order("o2", status="lost")])
+    failed = {o.column: o for o in validate(warehouse, "orders", batch).failed}
 
     assert set(failed) == {"currency", "status"}
     assert failed["currency"].expectation == "expect_column_values_to_be_in_set"
-    assert failed["currency"].unexpected_sample == ["EUR"]
+    assert failed["currency"].sample == [{"order_id": "o1", "currency": "EUR", "_batch_id": "b1"}]
     assert failed["status"].observed == "1 of 2 rows outside the allowed values"
 
 
-def test_unknown_channel_is_outside_the_configured_channels() -> None:
-    outcome = only_failure(validate("touchpoints", [touchpoint("t1", channel="tiktok")]))
-
-    assert (outcome.column, outcome.unexpected_sample) == ("channel", ["tiktok"])
-
-
-def test_value_below_minimum_is_named() -> None:
-    outcome = only_failure(validate("orders", [order("o1", gross_amount=-5.0), order("o2")]))
+def test_negative_amount_is_below_the_minimum(warehouse):
+    batch = land(warehouse, "orders", [order("o1", gross_amount=-5.0), order("o2")])
+    outcome = only_failure(validate(warehouse, "orders", batch))
 
     assert (outcome.expectation, outcome.column) == (
         "expect_column_values_to_be_between",
         "gross_amount",
     )
     assert outcome.observed == "1 of 2 rows below the minimum 0"
-    assert outcome.unexpected_sample == [-5.0]
+    assert outcome.sample[0]["gross_amount"] == -5.0
 
 
-def test_missing_column_fails_the_column_set_and_its_own_expectations() -> None:
-    table = load_contract().table("touchpoints")
-    frame = pd.DataFrame([{**touchpoint("t1"), **BATCH}]).drop(columns=["touch_type"])
-    result = validate_frame(table, frame, channels=CHANNELS, currencies=CURRENCIES)
-    failed = [o for o in result.outcomes if not o.success]
+def test_survey_scores_must_lie_within_their_scale(warehouse):
+    rows = [
+        survey("s1", "nps_0_10", 0),
+        survey("s2", "nps_0_10", 10),
+        survey("s3", "rating_1_5", 5),
+        survey("s4", "nps_0_10", 11),
+        survey("s5", "rating_1_5", 0),
+        survey("s6", "rating_1_5", 7),
+    ]
+    failed = validate(warehouse, "surveys", land(warehouse, "surveys", rows)).failed
 
-    assert not result.success
-    assert failed[0].expectation == "expect_table_columns_to_match_set"
-    assert failed[0].observed == "missing: touch_type"
-    assert {o.column for o in failed[1:]} == {"touch_type"}
-    assert all(o.observed.startswith("not evaluated:") for o in failed[1:])
-
-
-def test_empty_required_table_fails() -> None:
-    result = validate("orders", [])
-    outcome = only_failure(result)
-
-    assert outcome.expectation == "expect_table_row_count_to_be_between"
-    assert outcome.observed == "0 rows: the table is empty"
-    assert result.row_count == 0
+    assert [(o.column, o.observed) for o in failed] == [
+        ("score", "1 of 6 rows outside 0..10 where scale = nps_0_10"),
+        ("score", "2 of 6 rows outside 1..5 where scale = rating_1_5"),
+    ]
+    assert [row["response_id"] for row in failed[1].sample] == ["s5", "s6"]
 
 
-def test_empty_optional_table_passes_and_says_it_is_empty() -> None:
-    result = validate("budgets", [])
+def test_dates_outside_the_partition_month_are_named(warehouse):
+    rows = [order("o1", ordered_at=datetime(2023, 12, 31, 23, 0)), order("o2")]
+    outcome = only_failure(validate(warehouse, "orders", land(warehouse, "orders", rows)))
 
-    assert result.success
-    assert "0 rows: the table is empty" in [o.observed for o in result.outcomes]
-    assert "empty" in result.summary()
+    assert (outcome.column, outcome.observed) == (
+        "ordered_at",
+        "1 of 2 rows outside the partition month",
+    )
+    assert outcome.sample[0]["ordered_at"] == "2023-12-31 23:00:00"
 
 
-def test_summary_names_table_column_and_expectation_of_each_failure() -> None:
-    result = validate("touchpoints", [touchpoint("t1"), touchpoint("t1", channel="tiktok")])
+def test_change_data_may_carry_earlier_months_but_nothing_after_the_month(warehouse):
+    rows = [lead("l1"), lead("l2", status="won", closed_at=datetime(2024, 2, 1, 0, 30))]
+    outcome = only_failure(validate(warehouse, "leads", land(warehouse, "leads", rows)))
 
-    assert result.summary() == (
-        "raw.touchpoints failed 2 of 11 expectations on 2 rows: "
-        "expect_compound_columns_to_be_unique on touchpoint_id, _batch_id "
-        "(2 of 2 rows with a duplicated key); "
-        "expect_column_values_to_be_in_set on channel (1 of 2 rows outside the allowed values)."
+    assert (outcome.column, outcome.observed) == (
+        "closed_at",
+        "1 of 2 rows after the partition month",
     )
 
 
-@pytest.mark.parametrize("table", load_contract().tables.values(), ids=lambda t: t.name)
-def test_every_table_has_a_suite_guarding_its_key_and_batch(table) -> None:
-    expectations = build_suite(table, channels=CHANNELS, currencies=CURRENCIES)
-    types = [e.expectation_type for e in expectations]
+def test_timestamps_in_the_future_are_named(warehouse):
+    late = NOW.replace(tzinfo=None).replace(hour=7)  # in February: after the clock and the month
+    failed = validate(
+        warehouse, "leads", land(warehouse, "leads", [lead("l1", mql_at=late)])
+    ).failed
 
-    assert ("expect_column_values_to_be_unique" in types) != (
-        "expect_compound_columns_to_be_unique" in types
+    assert [o.observed for o in failed] == [
+        "1 of 1 row after the partition month",
+        "1 of 1 row in the future",
+    ]
+
+
+def test_a_period_is_the_partition_month_or_its_quarter(warehouse):
+    rows = [target("2024-01"), target("2024-Q1"), target("2024-02"), target("2023-Q4")]
+    outcome = only_failure(validate(warehouse, "targets", land(warehouse, "targets", rows)))
+
+    assert outcome.observed == "2 of 4 rows not the partition's month or quarter"
+    assert [row["period"] for row in outcome.sample] == ["2023-Q4", "2024-02"]
+
+
+def test_a_column_of_the_wrong_type_fails_its_type_expectation(warehouse):
+    warehouse.execute("alter table raw.orders alter gross_amount type varchar")
+    failed = validate(warehouse, "orders", land(warehouse, "orders", [order("o1")])).failed
+
+    assert (failed[0].expectation, failed[0].column, failed[0].observed) == (
+        "expect_column_values_to_be_in_type_list",
+        "gross_amount",
+        "1 of 1 row sampled of another type",
     )
-    assert expectations[-1].column == "_batch_id"
+    assert {o.column for o in failed[1:]} == {"gross_amount"}
+    assert all(o.observed.startswith("not evaluated") for o in failed[1:])
+
+
+def test_a_missing_column_fails_the_column_set_and_its_rules_are_not_evaluated(warehouse):
+    warehouse.execute("alter table raw.touchpoints drop column touch_type")
+    row = {k: v for k, v in touchpoint("t1").items() if k != "touch_type"}
+    meta = {"_batch_id": "b1", "_source": "test", "_period": JANUARY, "_loaded_at": NOW}
+    warehouse.insert_frame("raw.touchpoints", pd.DataFrame([{**row, **meta}]))
+    result = validate(warehouse, "touchpoints", LandedPartition("b1", JANUARY))
+
+    assert result.failed[0].observed == "missing: touch_type"
+    assert {o.column for o in result.failed[1:]} == {"touch_type"}
+    assert all(o.observed.startswith("not evaluated") for o in result.failed[1:])
+
+
+def test_empty_required_table_fails_and_empty_optional_table_passes(warehouse):
+    orders = validate(warehouse, "orders", land(warehouse, "orders", []))
+    budgets = validate(warehouse, "budgets", land(warehouse, "budgets", []))
+
+    outcome = only_failure(orders)
+    assert (outcome.expectation, outcome.observed) == (
+        "expect_table_row_count_to_be_between",
+        "0 rows: the table is empty",
+    )
+    assert budgets.success and "empty" in budgets.summary()
+
+
+def test_failure_details_carry_each_failed_expectation_with_its_sample(warehouse):
+    batch = land(warehouse, "orders", [order("o1", currency="EUR")])
+    details = validate(warehouse, "orders", batch).failure_details()
+
+    assert details == {
+        "failed": [
+            {
+                "expectation": "expect_column_values_to_be_in_set(currency)",
+                "observed": "1 of 1 row outside the allowed values",
+                "sample": [{"order_id": "o1", "currency": "EUR", "_batch_id": "b1"}],
+            }
+        ]
+    }
+
+
+def test_every_dated_contract_column_has_a_window_in_the_suite_file():
+    suites = load_suites()
+    for table in load_contract().tables.values():
+        dated = {c.name for c in table.columns.values() if c.type.value in ("date", "timestamp")}
+        assert dated <= set(suites.of(table.name).dates), table.name
+
+
+def test_a_suite_file_without_a_window_for_a_dated_column_is_rejected(tmp_path: Path):
+    broken = tmp_path / "suites.yaml"
+    broken.write_text(SUITES_FILE.read_text().replace("\n      ordered_at: in_month", " {}"))
+
+    with pytest.raises(ConfigError, match=r"tables.orders.dates: 'ordered_at' has no window"):
+        load_suites(broken)

@@ -1,21 +1,34 @@
-"""Great-expectations suites for freshly landed raw rows, derived from the input contract.
+"""A raw table's suite on the partitions a run just landed: the `contract_suite` check.
 
-GX 1.x SQL data sources fail on DuckDB, so a partition's rows are read into pandas and validated
-with GX's pandas data source on an ephemeral context. Great-expectations takes seconds to import,
-so it is imported only when a suite is built or run: loading the Dagster definitions stays fast.
-"""
+Split by what each engine does well. Great-expectations validates the table's shape (exactly the
+contract's columns plus batch metadata, each holding values of its contract type) on a sample of
+the landed rows read into pandas: the shape does not depend on how many rows there are. Every
+rule on single rows (nulls, value sets, ranges, date windows, key uniqueness) runs in the
+warehouse over all landed rows (pipelines/quality/sql_suite.py): reading millions of rows into
+pandas would cost more than landing them. The rules come from the input contract and the suite
+file (pipelines/quality/suites.yaml).
+
+GX 1.x SQL data sources fail on DuckDB, hence its pandas data source on an ephemeral context.
+Great-expectations takes seconds to import, so it is imported only when a suite runs: loading
+the Dagster definitions stays fast."""
 
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from pipelines.extract.contract import BATCH_COLUMNS, Table
+from pipelines.extract.contract import BATCH_COLUMNS, ColumnType, Table
+from pipelines.periods import month_label
+from pipelines.quality.landed_rows import LandedPartition, placeholders, raw_table
+from pipelines.quality.outcomes import SAMPLE_SIZE, ExpectationOutcome, SuiteResult, rows_text
+from pipelines.quality.sql_suite import evaluate_rules, evaluate_unique_key, row_rules
+from pipelines.quality.suites import load_suites
+from pipelines.warehouse import Warehouse
 
 if TYPE_CHECKING:
     from great_expectations.core.batch_definition import BatchDefinition
@@ -24,133 +37,150 @@ if TYPE_CHECKING:
     )
     from great_expectations.datasource.fluent import PandasDatasource
     from great_expectations.expectations import Expectation
-    from great_expectations.expectations.expectation_configuration import (
-        ExpectationConfiguration,
-    )
 
 # Keep pipeline logs clean: no usage statistics (set before great-expectations is first
 # imported) and none of its INFO chatter (hundreds of lines at import alone).
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
-SAMPLE_SIZE = 5
+# Rows read into pandas for the shape expectations.
+SHAPE_SAMPLE_ROWS = 1000
 
-# SUMMARY adds the most frequent distinct offending values; unexpected rows are never returned.
-RESULT_FORMAT = {
-    "result_format": "SUMMARY",
-    "partial_unexpected_count": SAMPLE_SIZE,
-    "include_unexpected_rows": False,
+# What a value of each contract type looks like in pandas, read from either warehouse: a typed
+# column from DuckDB (whose dates and timestamps are both datetime64), Python objects from
+# PostgreSQL. GX checks a typed column's dtype and an object column's values' types.
+PANDAS_TYPES: dict[ColumnType, list[str]] = {
+    ColumnType.STRING: ["str"],
+    ColumnType.INTEGER: ["int64", "Int64", "int"],
+    ColumnType.DECIMAL: ["float64", "Decimal"],
+    ColumnType.DATE: ["datetime64[us]", "datetime64[ns]", "date"],
+    ColumnType.TIMESTAMP: ["datetime64[us]", "datetime64[ns]", "datetime"],
+    ColumnType.MONTH: ["datetime64[us]", "datetime64[ns]", "date"],
+    ColumnType.PERIOD: ["str"],
 }
 
-# What an offending row is, per row-level expectation; formatted with the expectation's kwargs.
-OFFENDING_ROWS = {
-    "expect_column_values_to_not_be_null": "null",
-    "expect_column_values_to_be_unique": "with a duplicated key",
-    "expect_compound_columns_to_be_unique": "with a duplicated key",
-    "expect_column_values_to_be_in_set": "outside the allowed values",
-    "expect_column_values_to_be_between": "below the minimum {min_value:g}",
-}
+ROW_COUNT = "expect_table_row_count_to_be_between"
 
 
-@dataclass(frozen=True)
-class ExpectationOutcome:
-    """One expectation's verdict, for recording and for people."""
+def validate_landed(
+    warehouse: Warehouse,
+    table: Table,
+    partitions: list[LandedPartition],
+    *,
+    channels: list[str],
+    currencies: list[str],
+    now: datetime,
+) -> SuiteResult:
+    """Validate the rows of `table` landed in `partitions` against its whole suite."""
+    if not partitions:
+        return SuiteResult(table.name, 0, [_row_count(table, partitions, {})])
+    sample = _shape_sample(warehouse, table, partitions)
+    shape = validate_shape(table, sample)
+    # Row rules run only on columns that exist and hold their type: SQL on others would fail.
+    wrong_type = {o.column for o in shape[1:] if not o.success}
+    present = set(sample.columns) - wrong_type
+    rules = row_rules(
+        table, load_suites().of(table.name), channels=channels, currencies=currencies, now=now
+    )
+    runnable = [rule for rule in rules if rule.column in present]
+    rows_by_batch, rule_outcomes = evaluate_rules(warehouse, table, partitions, runnable)
+    total = sum(rows_by_batch.values())
+    missing_key = [k for k in table.key if k not in present]
+    unique = (
+        _not_evaluated("expect_compound_columns_to_be_unique", ", ".join(table.key), missing_key)
+        if missing_key
+        else evaluate_unique_key(warehouse, table, partitions, total)
+    )
+    unevaluated = [
+        _not_evaluated(rule.expectation, rule.column, [rule.column])
+        for rule in rules
+        if rule.column not in present
+    ]
+    return SuiteResult(
+        table=table.name,
+        row_count=total,
+        outcomes=[
+            shape[0],
+            _row_count(table, partitions, rows_by_batch),
+            *shape[1:],
+            unique,
+            *rule_outcomes,
+            *unevaluated,
+        ],
+    )
 
-    expectation: str
-    column: str | None
-    success: bool
-    observed: str
-    unexpected_sample: list[Any]
+
+def _shape_sample(
+    warehouse: Warehouse, table: Table, partitions: list[LandedPartition]
+) -> pd.DataFrame:
+    batch_ids = [p.batch_id for p in partitions]
+    return warehouse.query(
+        f"select * from {raw_table(table.name)} "
+        f"where _batch_id in ({placeholders(batch_ids)}) limit {SHAPE_SAMPLE_ROWS}",
+        batch_ids,
+    )
 
 
-@dataclass(frozen=True)
-class SuiteResult:
-    """A table partition's verdict: it passes only if every expectation does."""
-
-    table: str
-    success: bool
-    row_count: int
-    outcomes: list[ExpectationOutcome]
-
-    def summary(self) -> str:
-        """One sentence naming every failed expectation, its column and what was observed."""
-        rows = _rows(self.row_count) if self.row_count else "0 rows (the table is empty)"
-        failed = [outcome for outcome in self.outcomes if not outcome.success]
-        if not failed:
-            return f"raw.{self.table} passed all {len(self.outcomes)} expectations on {rows}."
-        failures = "; ".join(
-            f"{o.expectation}" + (f" on {o.column}" if o.column else "") + f" ({o.observed})"
-            for o in failed
-        )
-        return (
-            f"raw.{self.table} failed {len(failed)} of {len(self.outcomes)} expectations "
-            f"on {rows}: {failures}."
-        )
+def _row_count(
+    table: Table, partitions: list[LandedPartition], rows_by_batch: dict[str, int]
+) -> ExpectationOutcome:
+    """A required table's every landed file holds rows; an optional one may be absent or empty."""
+    total = sum(rows_by_batch.values())
+    empty = [month_label(p.period) for p in partitions if not rows_by_batch.get(p.batch_id)]
+    if total == 0:
+        observed = "0 rows: the table is empty"
+    elif empty:
+        observed = f"{rows_text(total)}; 0 rows landed for {', '.join(empty)}"
+    else:
+        observed = rows_text(total)
+    passed = not table.required or (total > 0 and not empty)
+    return ExpectationOutcome(ROW_COUNT, None, passed, observed, empty[:SAMPLE_SIZE])
 
 
-def build_suite(table: Table, *, channels: list[str], currencies: list[str]) -> list[Expectation]:
-    """The contract's rules for `table` as GX expectations, table-level first, then per column."""
+def _not_evaluated(expectation: str, column: str, missing: list[str]) -> ExpectationOutcome:
+    return ExpectationOutcome(
+        expectation,
+        column,
+        False,
+        f"not evaluated: column {', '.join(missing)} is missing or not of its type",
+    )
+
+
+def shape_suite(table: Table) -> list[Expectation]:
+    """Exactly the contract's columns plus batch metadata, each of its contract type."""
     import great_expectations as gx
 
     expect = gx.expectations
-    named_sets = {"channels": channels, "currencies": currencies}
-    suite: list[Expectation] = [
+    return [
         expect.ExpectTableColumnsToMatchSet(
             column_set=[*table.column_names, *BATCH_COLUMNS], exact_match=True
         ),
-        expect.ExpectTableRowCountToBeBetween(min_value=1 if table.required else 0),
-    ]
-    # Unique within each landed batch (one month's file): dimension snapshots and lead changes
-    # repeat a key across months by design. "never": a null in a nullable key column
-    # (budgets.campaign_id) counts as a value.
-    suite.append(
-        expect.ExpectCompoundColumnsToBeUnique(
-            column_list=[*table.key, "_batch_id"], ignore_row_if="never"
-        )
-    )
-    for column in table.columns.values():
-        if not column.nullable:
-            suite.append(expect.ExpectColumnValuesToNotBeNull(column=column.name))
-        allowed = named_sets[column.values_from] if column.values_from else column.values
-        if allowed is not None:
-            suite.append(expect.ExpectColumnValuesToBeInSet(column=column.name, value_set=allowed))
-        if column.min is not None:
-            suite.append(
-                expect.ExpectColumnValuesToBeBetween(column=column.name, min_value=column.min)
+        *(
+            expect.ExpectColumnValuesToBeInTypeList(
+                column=column.name, type_list=PANDAS_TYPES[column.type]
             )
-    suite.append(expect.ExpectColumnValuesToNotBeNull(column="_batch_id"))
-    return suite
+            for column in table.columns.values()
+        ),
+    ]
 
 
-def validate_frame(
-    table: Table, frame: pd.DataFrame, *, channels: list[str], currencies: list[str]
-) -> SuiteResult:
-    """Validate one partition's landed rows of `table` against its contract suite."""
+def validate_shape(table: Table, frame: pd.DataFrame) -> list[ExpectationOutcome]:
+    """The shape expectations on `frame`, in suite order: column set first, then types."""
     import great_expectations as gx
     from great_expectations.validator.v1_validator import Validator
 
-    expectations = build_suite(table, channels=channels, currencies=currencies)
-    suite = gx.ExpectationSuite(name=f"raw.{table.name}", expectations=expectations)
+    expectations = shape_suite(table)
+    suite = gx.ExpectationSuite(name=f"raw.{table.name}.shape", expectations=expectations)
     # The validator `Batch.validate` wraps, used directly: going through a Batch loads the frame
-    # twice, and every load hashes all of it (over a second per million rows).
+    # twice, and every load hashes all of it.
     validator = Validator(
         batch_definition=_batch_definition(table.name),
-        result_format=RESULT_FORMAT,
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
         batch_parameters={"dataframe": frame},
     )
-    validation = validator.validate_expectation_suite(suite)
-    # GX returns results in its own order; report them in the suite's.
-    position = {_identity(e.configuration): i for i, e in enumerate(expectations)}
-    outcomes = sorted(
-        (_outcome(result) for result in validation.results),
-        key=lambda outcome: position[(outcome.expectation, outcome.column)],
-    )
-    return SuiteResult(
-        table=table.name,
-        success=bool(validation.success),
-        row_count=len(frame),
-        outcomes=outcomes,
-    )
+    results = validator.validate_expectation_suite(suite).results
+    by_column = {result.expectation_config.kwargs.get("column"): result for result in results}
+    return [_outcome(by_column[e.configuration.kwargs.get("column")]) for e in expectations]
 
 
 @cache
@@ -159,7 +189,7 @@ def _batch_definition(table_name: str) -> BatchDefinition:
     return (
         _data_source()
         .add_dataframe_asset(table_name)
-        .add_batch_definition_whole_dataframe("landed_partition")
+        .add_batch_definition_whole_dataframe("landed_sample")
     )
 
 
@@ -185,37 +215,17 @@ def _data_source() -> PandasDatasource:
     return context.data_sources.add_pandas("raw_partitions")
 
 
-def _target(kwargs: dict[str, Any]) -> str | None:
-    """The column (or comma-joined columns) an expectation is about; None for the whole table."""
-    if "column" in kwargs:
-        return kwargs["column"]
-    if "column_list" in kwargs:
-        return ", ".join(kwargs["column_list"])
-    return None
-
-
-def _identity(configuration: ExpectationConfiguration) -> tuple[str, str | None]:
-    """(expectation, column): unique within a suite, and kept by GX in its results."""
-    return configuration.type, _target(configuration.kwargs)
-
-
 def _outcome(result: ExpectationValidationResult) -> ExpectationOutcome:
-    expectation, column = _identity(result.expectation_config)
+    expectation = result.expectation_config.type
+    column = result.expectation_config.kwargs.get("column")
     error = _error_message(result)
     if error is not None:
-        return ExpectationOutcome(expectation, column, False, f"not evaluated: {error}", [])
+        return ExpectationOutcome(expectation, column, False, f"not evaluated: {error}")
     details = result.result
-    if expectation == "expect_table_columns_to_match_set":
+    if column is None:
         observed, sample = _column_mismatch(details)
-    elif expectation == "expect_table_row_count_to_be_between":
-        rows = details["observed_value"]
-        observed, sample = (_rows(rows) if rows else "0 rows: the table is empty"), []
     else:
-        phrase = OFFENDING_ROWS[expectation].format(**result.expectation_config.kwargs)
-        observed = f"{details['unexpected_count']:,} of {_rows(details['element_count'])} {phrase}"
-        # Most frequent distinct offending values; a compound key's value is a tuple.
-        values = [count["value"] for count in details.get("partial_unexpected_counts", [])]
-        sample = [list(value) if isinstance(value, tuple) else value for value in values]
+        observed, sample = _type_mismatch(details)
     return ExpectationOutcome(expectation, column, bool(result.success), observed, sample)
 
 
@@ -232,6 +242,18 @@ def _column_mismatch(details: dict[str, Any]) -> tuple[str, list[Any]]:
     return "; ".join(parts), [*missing, *unexpected][:SAMPLE_SIZE]
 
 
+def _type_mismatch(details: dict[str, Any]) -> tuple[str, list[Any]]:
+    """A typed column reports its dtype; an object column its values of another type."""
+    if "observed_value" in details:
+        return f"column type {details['observed_value']}", []
+    values = [str(count["value"]) for count in details.get("partial_unexpected_counts", [])]
+    unexpected = details.get("unexpected_count", 0)
+    return (
+        f"{unexpected:,} of {rows_text(details['element_count'])} sampled of another type",
+        values,
+    )
+
+
 def _error_message(result: ExpectationValidationResult) -> str | None:
     """The first error GX caught while evaluating the expectation (e.g. a missing column)."""
     info = result.exception_info or {}
@@ -240,7 +262,3 @@ def _error_message(result: ExpectationValidationResult) -> str | None:
         if error.get("raised_exception"):
             return str(error.get("exception_message", "")).removeprefix("Error: ")
     return None
-
-
-def _rows(count: int) -> str:
-    return f"{count:,} row" if count == 1 else f"{count:,} rows"
