@@ -104,7 +104,10 @@ def test_volume_at_the_factor_passes_and_a_re_sent_file_is_not_counted_twice(
     assert volume_verdict(warehouse, orders, [APR], POLICY).passed  # 20 = mean 10 x 2 exactly
     land_orders(warehouse, tmp_path, {APR: 20})  # the same keys again: the latest row per key
     verdict = volume_verdict(warehouse, orders, [APR], POLICY)
-    assert verdict.passed and verdict.details["compared"][0]["value"] == 20.0
+    assert verdict.passed
+    assert verdict.observed == (
+        "1 of 1 values compared, all within a factor 2 of their trailing mean"
+    )
 
 
 def test_volume_far_below_the_trailing_mean_is_flagged(warehouse: Warehouse, tmp_path: Path):
@@ -134,7 +137,7 @@ def test_a_range_compares_each_month_with_its_own_trailing_months(
     assert (
         verdict.observed == "3 of 4 values compared, all within a factor 2 of their trailing mean"
     )
-    assert [p["trailing_mean"] for p in verdict.details["compared"]] == [None, 10.0, 11.0, 10.0]
+    assert verdict.details == {"flagged": [], "without_history": ["2019-01"]}
 
 
 def test_spend_is_summed_over_the_latest_row_per_key(duckdb_warehouse: Warehouse, tmp_path: Path):

@@ -202,7 +202,8 @@ def trend_verdict(
     trailing = policy.trends.trailing_periods
     compared = comparison[comparison["flagged"].notna()]
     flagged = compared[compared["flagged"].astype(bool)]
-    if (comparison["trailing_count"] == 0).all():
+    without_history = comparison[comparison["trailing_count"] == 0]
+    if len(without_history) == len(comparison):
         first = month_label(comparison["period"].min())
         observed = (
             f"no trailing history: none of the {trailing} periods before {first} has a value "
@@ -225,7 +226,7 @@ def trend_verdict(
         "periods before",
         details={
             "flagged": [_point(row) for row in flagged.itertuples()],
-            "compared": [_point(row) for row in comparison.itertuples()],
+            "without_history": sorted({month_label(p) for p in without_history["period"]}),
         },
     )
 
