@@ -27,7 +27,7 @@ from pipelines.display import (
     print_span_kpis,
 )
 from pipelines.periods import add_months, month_label, months_between, parse_month, parse_span
-from pipelines.runner import ExitCode, RunOutcome, run_periods
+from pipelines.runner import ExitCode, RunOutcome, run_periods, span_label
 from pipelines.scoring.aggregate import aggregate_kpis
 from pipelines.scoring.scorecard import load_scorecard
 from pipelines.settings import Target, get_settings
@@ -67,7 +67,7 @@ def _run(first: date, last: date, rescore: bool = False, version: str | None = N
     scorecard = load_scorecard(get_settings().config)
     scorecard.version_named(version) if version else scorecard.version_for(first)
     months = months_between(first, last)
-    label = month_label(first) if first == last else f"{month_label(first)}..{month_label(last)}"
+    label = span_label(first, last)
     started = time.perf_counter()
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -103,7 +103,7 @@ def _report(outcome: RunOutcome, label: str, months: int, seconds: float) -> Non
     }[outcome.exit_code]
     console.print(f"[red]{headline}[/] for {label} (run {outcome.run_id}):")
     for problem in outcome.problems:
-        console.print(f"  - {problem}", markup=False)
+        console.print(f"  - {problem}", markup=False, soft_wrap=True)
     if outcome.log_path:
         console.print(f"Full log: {outcome.log_path}", markup=False)
 

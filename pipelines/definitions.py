@@ -7,6 +7,7 @@ from dagster_dbt import DbtCliResource
 
 from assets.attribution import attribution_channel_weights
 from assets.extract import raw_assets
+from assets.quality import quality_checks
 from assets.scorecard import scored_snapshot
 from assets.transform import dbt_period_models, dbt_shared_models
 from pipelines.jobs import rescore_job, scorecard_job
@@ -24,6 +25,7 @@ defs = Definitions(
         dbt_period_models,
         scored_snapshot,
     ],
+    asset_checks=quality_checks,
     jobs=[scorecard_job, rescore_job],
     schedules=[daily_open_period, monthly_close_period],
     resources={

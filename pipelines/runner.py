@@ -11,7 +11,7 @@ from datetime import date
 from enum import IntEnum
 from pathlib import Path
 
-from dagster import DagsterEventType, DagsterInstance
+from dagster import AssetCheckEvaluation, AssetCheckSeverity, DagsterEventType, DagsterInstance
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
@@ -21,6 +21,7 @@ from dagster._core.utils import make_new_run_id
 from pipelines.config import PROJECT_ROOT
 from pipelines.failures import BAD_INPUT, FAILURE_KIND, GATE_CLOSED
 from pipelines.partitions import partition_key
+from pipelines.periods import month_label
 
 # The CLI prints its own progress and outcome; the full event log stays in DAGSTER_HOME.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -44,6 +45,11 @@ class RunOutcome:
     exit_code: ExitCode
     problems: list[str] = field(default_factory=list)
     log_path: Path | None = None
+
+
+def span_label(first: date, last: date) -> str:
+    """`2025-01` for one month, `2025-01..2025-03` for a range."""
+    return month_label(first) if first == last else f"{month_label(first)}..{month_label(last)}"
 
 
 def dagster_instance() -> DagsterInstance:
@@ -100,7 +106,7 @@ def run_periods(
             )
         finally:
             done.set()
-    outcome = _outcome(run_id, result)
+    outcome = _outcome(run_id, result, span_label(first, last))
     outcome.log_path = log_path
     return outcome
 
@@ -127,11 +133,27 @@ def _watch_steps(
                 on_step(len(seen), total, event.step_key)
 
 
-def _outcome(run_id: str, result: object) -> RunOutcome:
+def not_published_sentence(label: str, evaluation: AssetCheckEvaluation) -> str:
+    """Why a period was not published, in one sentence a person understands, e.g. `2025-01 was
+    not published: raw.touchpoints quarantine_share failed: 42 of 300 rows were quarantined
+    (14.0%), more than the allowed 1.00%.`"""
+    failing_rows = evaluation.metadata.get("dagster_dbt/failed_row_count")
+    why = evaluation.description or (
+        f"{failing_rows.value} failing rows" if failing_rows else "see `scorecard checks`"
+    )
+    verb = "were" if ".." in label else "was"
+    return (
+        f"{label} {verb} not published: {'.'.join(evaluation.asset_key.path)} "
+        f"{evaluation.check_name} failed: {why.rstrip('.')}."
+    )
+
+
+def _outcome(run_id: str, result: object, label: str) -> RunOutcome:
+    # Only ERROR severity blocks (a failed warning is recorded and the period still publishes).
     failed_checks = [
-        f"{'.'.join(e.asset_key.path)}: {e.check_name}: {e.description or 'failed'}"
+        not_published_sentence(label, e)
         for e in result.get_asset_check_evaluations()
-        if not e.passed
+        if not e.passed and e.severity is AssetCheckSeverity.ERROR
     ]
     kinds, messages = set(), []
     for event in result.get_step_failure_events():

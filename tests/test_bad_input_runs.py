@@ -3,6 +3,7 @@ are quarantined while the period publishes, too many block publication (exit 1).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -88,16 +89,27 @@ def test_too_many_quarantined_rows_block_publication_and_keep_the_current_snapsh
     current = scalar("select snapshot_id from scorecard.current_snapshots")
     touchpoints = env / "touchpoints" / "2025-01.csv"
     original = rewrite(touchpoints, lambda text: text.replace(",paid_search,", ",carrier_pigeon,"))
+    capsys.readouterr()
     try:
-        outcome = run(FIRST, FIRST)
+        exit_code = main(["run", "--period", "2025-01"])
     finally:
         touchpoints.write_text(original)
-    assert outcome.exit_code is ExitCode.CHECK_FAILED
-    assert any("quarantine_share" in p for p in outcome.problems)
+    assert exit_code == ExitCode.CHECK_FAILED
+    rows = original.splitlines()[1:]
+    bad = sum(",paid_search," in row for row in rows)
+    printed = capsys.readouterr().out
+    assert (
+        f"2025-01 was not published: raw.touchpoints quarantine_share failed: {bad} of "
+        f"{len(rows)} rows were quarantined ({bad / len(rows):.1%}), more than the allowed 1.00%."
+    ) in printed
     assert scalar("select count(*) from scorecard.snapshots") == 1
     assert scalar("select snapshot_id from scorecard.current_snapshots") == current
-    failed = query("select check_name from quality.check_results where not passed")
+    failed = query("select check_name, details from quality.check_results where not passed")
     assert "quarantine_share" in set(failed["check_name"])
+    details = json.loads(failed.set_index("check_name").loc["quarantine_share", "details"])
+    assert len(details["sample"]) == 5
+    assert details["sample"][0]["reason"].startswith("channel: unknown channel 'carrier_pigeon'")
+    assert details["by_month"] == {"2025-01": {"read": len(rows), "quarantined": bad}}
     capsys.readouterr()
     assert main(["checks", "--period", "2025-01", "--failed"]) == ExitCode.CHECK_FAILED
     report = capsys.readouterr().out
