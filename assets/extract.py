@@ -30,6 +30,7 @@ from pipelines.quality.raw_suite import validate_frame
 from pipelines.resources import WarehouseResource
 from pipelines.settings import get_settings
 from pipelines.warehouse import Warehouse
+from pipelines.warehouse.lock import WAREHOUSE_POOL
 from pipelines.warehouse.schema import ensure_layout
 
 SUITE_CHECK = "contract_suite"
@@ -60,6 +61,7 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
                 description="share of rows quarantined within the policy threshold",
             ),
         ],
+        pool=WAREHOUSE_POOL,
         kinds={"python", "duckdb"},
     )
     def raw_table(

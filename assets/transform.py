@@ -22,12 +22,14 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.config import load_pipeline_config
+from pipelines.failpoints import failpoint
 from pipelines.failures import FAILURE_KIND, GATE_CLOSED
 from pipelines.partitions import context_months, monthly_partitions, run_months
 from pipelines.periods import dbt_vars
 from pipelines.project import WEIGHTS_SOURCE, dbt_project, export_dbt_env, run_target_path
 from pipelines.quality.check_results import CheckVerdict, Severity, record_verdicts
 from pipelines.resources import WarehouseResource
+from pipelines.warehouse.lock import WAREHOUSE_POOL, hold_shared_phase
 
 # The period group: the incremental marts and whatever reads the data-driven attribution weights
 # (written by a Python asset between the two groups, from a shared model's path aggregate).
@@ -56,6 +58,7 @@ class ScorecardTranslator(DagsterDbtTranslator):
     exclude=SHARED_EXCLUDE,
     dagster_dbt_translator=ScorecardTranslator(),
     name="dbt_shared_models",
+    pool=WAREHOUSE_POOL,
 )
 def dbt_shared_models(
     context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
@@ -71,6 +74,7 @@ def dbt_shared_models(
     backfill_policy=BackfillPolicy.single_run(),
     dagster_dbt_translator=ScorecardTranslator(),
     name="dbt_period_models",
+    pool=WAREHOUSE_POOL,
 )
 def dbt_period_models(
     context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
@@ -85,6 +89,7 @@ def _build(
     months: list[date],
 ) -> Iterator[object]:
     """`dbt build` of this asset group's models over `months`; a failing test fails the step."""
+    hold_shared_phase()  # PostgreSQL: runs take turns from the shared models to publication
     export_dbt_env()
     variables = dbt_vars(months[0], months[-1], load_pipeline_config())
     invocation = dbt.cli(
@@ -96,6 +101,7 @@ def _build(
     )
     verdicts = []
     for event in invocation.stream():
+        failpoint(f"dbt.{context.op_def.name.removeprefix('dbt_')}")
         if isinstance(event, AssetCheckResult):
             verdicts.append(_verdict(event))
         yield event
