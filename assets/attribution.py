@@ -9,6 +9,7 @@ from pipelines.attribution.weights import refresh_channel_weights
 from pipelines.config import load_pipeline_config
 from pipelines.partitions import context_months, monthly_partitions
 from pipelines.resources import WarehouseResource
+from pipelines.warehouse.lock import WAREHOUSE_POOL
 
 
 @asset(
@@ -18,6 +19,7 @@ from pipelines.resources import WarehouseResource
     deps=[AssetKey(["intermediate", "int_attribution_paths_aggregated"])],
     partitions_def=monthly_partitions,
     backfill_policy=BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
     kinds={"python"},
 )
 def attribution_channel_weights(

@@ -38,6 +38,7 @@ from pipelines.quality.suites import load_suites
 from pipelines.resources import WarehouseResource
 from pipelines.settings import get_settings
 from pipelines.warehouse import Warehouse
+from pipelines.warehouse.lock import WAREHOUSE_POOL
 from pipelines.warehouse.schema import ensure_layout
 
 SUITE_CHECK = "contract_suite"
@@ -84,6 +85,7 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
         retry_policy=RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL),
         deps=[AssetKey(["raw", parent]) for parent in parents],
         check_specs=check_specs,
+        pool=WAREHOUSE_POOL,
         kinds={"python", "duckdb"},
     )
     def raw_table(

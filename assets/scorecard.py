@@ -16,7 +16,9 @@ from pipelines.partitions import context_months, monthly_partitions
 from pipelines.resources import WarehouseResource
 from pipelines.scoring.scorecard import load_scorecard
 from pipelines.settings import get_settings
+from pipelines.snapshot.bi_export import refresh_bi_copy
 from pipelines.snapshot.publish import GateClosedError, publish_snapshots, rescore_snapshots
+from pipelines.warehouse.lock import WAREHOUSE_POOL
 
 SCORED_FROM = [
     AssetKey(["marts", name])
@@ -47,6 +49,7 @@ class SnapshotConfig(Config):
     deps=SCORED_FROM,
     partitions_def=monthly_partitions,
     backfill_policy=BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
     kinds={"python"},
 )
 def scored_snapshot(
@@ -62,6 +65,7 @@ def scored_snapshot(
                 )
             else:
                 published = publish_snapshots(wh, months, scorecard, run_id)
+            refresh_bi_copy(wh, get_settings())
         except ConfigError as error:
             raise Failure(
                 description=str(error), metadata={FAILURE_KIND: BAD_INPUT}, allow_retries=False

@@ -23,6 +23,7 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.config import load_pipeline_config
+from pipelines.failpoints import failpoint
 from pipelines.failures import FAILURE_KIND, GATE_CLOSED
 from pipelines.partitions import context_months, monthly_partitions, run_months
 from pipelines.periods import dbt_vars
@@ -31,6 +32,7 @@ from pipelines.quality.check_results import CheckVerdict, Severity, record_verdi
 from pipelines.resources import WarehouseResource
 from pipelines.warehouse import Warehouse
 from pipelines.warehouse.connection import checked_table_name
+from pipelines.warehouse.lock import WAREHOUSE_POOL, hold_shared_phase
 
 # The period group: the incremental marts and whatever reads the data-driven attribution weights
 # (written by a Python asset between the two groups, from a shared model's path aggregate).
@@ -61,6 +63,7 @@ class ScorecardTranslator(DagsterDbtTranslator):
     exclude=SHARED_EXCLUDE,
     dagster_dbt_translator=ScorecardTranslator(),
     name="dbt_shared_models",
+    pool=WAREHOUSE_POOL,
 )
 def dbt_shared_models(
     context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
@@ -76,6 +79,7 @@ def dbt_shared_models(
     backfill_policy=BackfillPolicy.single_run(),
     dagster_dbt_translator=ScorecardTranslator(),
     name="dbt_period_models",
+    pool=WAREHOUSE_POOL,
 )
 def dbt_period_models(
     context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
@@ -90,6 +94,7 @@ def _build(
     months: list[date],
 ) -> Iterator[object]:
     """`dbt build` of this asset group's models over `months`; a failing test fails the step."""
+    hold_shared_phase()  # PostgreSQL: runs take turns from the shared models to publication
     export_dbt_env()
     variables = dbt_vars(months[0], months[-1], load_pipeline_config())
     invocation = dbt.cli(
@@ -101,6 +106,7 @@ def _build(
     )
     check_results = []
     for event in invocation.stream():
+        failpoint(f"dbt.{context.op_def.name.removeprefix('dbt_')}")
         if isinstance(event, AssetCheckResult):
             check_results.append(event)
         yield event

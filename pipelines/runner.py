@@ -22,6 +22,8 @@ from pipelines.config import PROJECT_ROOT
 from pipelines.failures import BAD_INPUT, FAILURE_KIND, GATE_CLOSED
 from pipelines.partitions import partition_key
 from pipelines.periods import month_label
+from pipelines.settings import get_settings
+from pipelines.warehouse.lock import writer_lock
 
 # The CLI prints its own progress and outcome; the full event log stays in DAGSTER_HOME.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -89,13 +91,19 @@ def run_periods(
     log_path = Path(instance.root_directory) / "logs" / f"{run_id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     done = threading.Event()
-    if on_step:
-        watcher = threading.Thread(
-            target=_watch_steps, args=(instance, run_id, steps_total, on_step, done), daemon=True
-        )
-        watcher.start()
     # dbt's own output goes to the run's log file, not over the terminal's progress bar.
-    with open(log_path, "w") as log, contextlib.redirect_stdout(log):
+    with (
+        writer_lock(get_settings(), run_id, first, last),
+        open(log_path, "w") as log,
+        contextlib.redirect_stdout(log),
+    ):
+        if on_step:
+            watcher = threading.Thread(
+                target=_watch_steps,
+                args=(instance, run_id, steps_total, on_step, done),
+                daemon=True,
+            )
+            watcher.start()
         try:
             result = job.execute_in_process(
                 run_config=run_config,

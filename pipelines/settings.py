@@ -30,11 +30,18 @@ class Settings(BaseSettings):
     currency: str = Field("USD", pattern="^[A-Z]{3}$")
     # DuckDB's memory cap (its default is 80% of RAM); past it, DuckDB spills to disk.
     duckdb_memory_limit: str = Field("4GB", pattern=r"^\d+(\.\d+)?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    # The read-only DuckDB copy BI tools read (DuckDB target only); default:
+    # bi/scorecard_bi.duckdb beside the warehouse file.
+    bi_copy: Path | None = None
 
-    @field_validator("warehouse", "config")
+    @field_validator("warehouse", "config", "bi_copy")
     @classmethod
-    def _absolute(cls, value: Path) -> Path:
-        return value.expanduser().resolve()
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value else None
+
+    @property
+    def bi_copy_path(self) -> Path:
+        return self.bi_copy or self.warehouse.parent / "bi" / "scorecard_bi.duckdb"
 
     def dbt_env(self) -> dict[str, str]:
         """The variables dbt's profiles.yml reads, derived from these settings."""

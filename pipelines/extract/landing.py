@@ -17,6 +17,7 @@ import pyarrow as pa
 from pipelines.extract.contract import Table
 from pipelines.extract.files import LandingError, LandingFile, find_file, local_copy
 from pipelines.extract.validation import bound_parameters, reason_expression, typed_select_list
+from pipelines.failpoints import failpoint
 from pipelines.periods import month_label
 from pipelines.warehouse import Warehouse
 
@@ -76,6 +77,7 @@ def _land_file(
     with warehouse.transaction():
         warehouse.insert_arrow(f"raw.{table.name}", good)
         warehouse.insert_arrow("quality.quarantine", quarantined)
+    failpoint("landing.after_batch")
     return LandedBatch(
         table=table.name,
         period=file.month,

@@ -14,6 +14,7 @@ import pandas as pd
 
 from pipelines.config import PROJECT_ROOT
 from pipelines.extract.contract import load_contract
+from pipelines.failpoints import failpoint
 from pipelines.periods import month_label
 from pipelines.quality.check_results import run_verdicts
 from pipelines.scoring import engine
@@ -251,6 +252,7 @@ def _publish(
             scored.entity_scores.assign(snapshot_id=snapshot_id)[ENTITY_SCORE_COLUMNS]
         )
         alert_frames.append(scored.alerts.assign(snapshot_id=snapshot_id)[ALERT_COLUMNS])
+        failpoint("publish.scoring")
         published.append(
             PublishedSnapshot(
                 snapshot_id, month, status, version.version, len(scored.entity_scores)
@@ -265,4 +267,5 @@ def _publish(
         alerts = pd.concat(alert_frames, ignore_index=True)
         if not alerts.empty:
             warehouse.insert_frame("scorecard.alerts", alerts)
+        failpoint("publish.before_commit")
     return published

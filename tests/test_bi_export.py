@@ -1,0 +1,161 @@
+"""The BI copy: what BI reads (marts, scorecard, quality; no raw PII), swapped in whole after
+each publication, so a reader holding it open never blocks a run nor sees half a snapshot."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.failpoints import FAILPOINT_ENV
+from pipelines.runner import ExitCode
+from pipelines.settings import get_settings
+from pipelines.snapshot.bi_export import refresh_bi_copy
+from pipelines.warehouse import connect
+from tests.pipeline_runs import FIRST, generate_small, run
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+# A reader that has not seen the copy before (a new process: DuckDB shares one database per
+# path within a process, so a new connection in this process would reuse the old file).
+FRESH_READER = """
+import duckdb, json, sys
+with duckdb.connect(sys.argv[1], read_only=True) as bi:
+    print(json.dumps({
+        "snapshots": bi.sql("select count(*) from scorecard.snapshots").fetchone()[0],
+        "current": bi.sql("select snapshot_id from scorecard.current_snapshots").fetchall(),
+    }, default=str))
+"""
+
+
+def fresh_read(path: Path) -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH_READER, str(path)], capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout)
+
+
+def bi_state(bi: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    return {
+        "snapshots": bi.sql("select count(*) from scorecard.snapshots").fetchone()[0],
+        "current": [
+            list(row)
+            for row in bi.sql("select snapshot_id from scorecard.current_snapshots").fetchall()
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Iterator[Path]:
+    """January run and published on a DuckDB warehouse; the folder."""
+    folder = tmp_path_factory.mktemp("bi")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SCORECARD_TARGET", "duckdb")
+        env.setenv("SCORECARD_WAREHOUSE", str(folder / "warehouse.duckdb"))
+        env.setenv("SCORECARD_LANDING", str(folder / "landing"))
+        env.setenv("DAGSTER_HOME", str(folder / "dagster_home"))
+        env.delenv("SCORECARD_BI_COPY", raising=False)
+        generate_small(folder / "landing", last=FIRST)
+        outcome = run(FIRST, FIRST)
+        assert outcome.exit_code is ExitCode.PUBLISHED, outcome.problems
+        yield folder
+
+
+@pytest.mark.integration
+def test_the_copy_holds_what_bi_reads_and_no_raw_pii(published):
+    settings = get_settings()
+    assert settings.bi_copy_path == published / "bi" / "scorecard_bi.duckdb"
+    with (
+        duckdb.connect(str(settings.bi_copy_path), read_only=True) as bi,
+        duckdb.connect(str(settings.warehouse), read_only=True) as warehouse,
+    ):
+        schemas = {
+            row[0] for row in bi.sql("select distinct schema_name from duckdb_tables()").fetchall()
+        }
+        assert schemas == {"marts", "scorecard", "quality"}
+        tables = bi.sql("select schema_name, table_name from duckdb_tables()").fetchall()
+        for schema, table in tables:
+            name = f"{schema}.{table}"
+            copied = bi.sql(f"select count(*) from {name}").fetchone()[0]
+            assert copied == warehouse.sql(f"select count(*) from {name}").fetchone()[0], name
+        assert ("marts", "fct_kpi_rollups") in tables  # a dbt view, held as rows
+        columns = {row[0] for row in bi.sql("describe quality.quarantine").fetchall()}
+        assert "original_row" not in columns and "reason" in columns
+        views = {
+            row[0]
+            for row in bi.sql("select view_name from duckdb_views() where not internal").fetchall()
+        }
+        assert views == {
+            "current_snapshots",
+            "current_kpi_scores",
+            "current_entity_scores",
+            "current_alerts",
+        }
+        for view in sorted(views):
+            query = f"select * from scorecard.{view} order by all"
+            assert bi.sql(query).fetchall() == warehouse.sql(query).fetchall(), view
+        assert bi.sql("select count(*) from scorecard.current_kpi_scores").fetchone()[0] > 0
+
+
+@pytest.mark.integration
+def test_a_reader_of_the_copy_neither_blocks_a_run_nor_sees_it_half_done(published):
+    settings = get_settings()
+    copy = settings.bi_copy_path
+    with duckdb.connect(str(copy), read_only=True) as reader:
+        old = bi_state(reader)
+        # A re-score killed after publishing, before the swap: the copy stays whole and old.
+        killed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pipelines.cli",
+                "rescore",
+                "--from",
+                "2025-01",
+                "--to",
+                "2025-01",
+            ],
+            cwd=PROJECT,
+            env={**os.environ, FAILPOINT_ENV: "bi_export.before_swap"},
+            capture_output=True,
+        )
+        assert killed.returncode == -signal.SIGKILL
+        assert list(copy.parent.glob("*.tmp")), "the killed export left no scratch file to clean"
+        assert fresh_read(copy) == old
+
+        outcome = run(FIRST, FIRST)  # a full run while the reader holds the copy open
+        assert outcome.exit_code is ExitCode.PUBLISHED, outcome.problems
+        assert bi_state(reader) == old
+    with connect(settings) as warehouse:
+        published_snapshots = warehouse.scalar("select count(*) from scorecard.snapshots")
+        current = warehouse.query("select snapshot_id from scorecard.current_snapshots")
+    new = fresh_read(copy)
+    assert new["snapshots"] == published_snapshots == old["snapshots"] + 2
+    assert new["current"] == [[snapshot] for snapshot in current["snapshot_id"]]
+    assert new["current"] != old["current"]
+    assert sorted(path.name for path in copy.parent.iterdir()) == [copy.name]
+
+
+def test_no_copy_on_postgres(isolated_env, monkeypatch):
+    """On PostgreSQL BI reads the server (read-only role): there is nothing to copy."""
+    monkeypatch.setenv("SCORECARD_TARGET", "postgres")
+    settings = get_settings()
+    assert refresh_bi_copy(None, settings) is None  # type: ignore[arg-type]
+    assert not settings.bi_copy_path.parent.exists()
+
+
+def test_a_copy_named_like_a_schema_is_refused(isolated_env, monkeypatch):
+    monkeypatch.setenv("SCORECARD_BI_COPY", str(isolated_env / "scorecard.duckdb"))
+    settings = get_settings()
+    with (
+        connect(settings) as warehouse,
+        pytest.raises(ValueError, match="must not be a schema name"),
+    ):
+        refresh_bi_copy(warehouse, settings)
