@@ -30,8 +30,11 @@ class Settings(BaseSettings):
     currency: str = Field("USD", pattern="^[A-Z]{3}$")
     # DuckDB's memory cap (its default is 80% of RAM); past it, DuckDB spills to disk.
     duckdb_memory_limit: str = Field("4GB", pattern=r"^\d+(\.\d+)?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    # Failure alerts: always appended to this JSON-lines file; also POSTed to the webhook if set.
+    alert_log: Path = PROJECT_ROOT / "data" / "alerts.log"
+    alert_webhook: str = Field("", pattern=r"^(https?://\S+)?$")
 
-    @field_validator("warehouse", "config")
+    @field_validator("warehouse", "config", "alert_log")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
