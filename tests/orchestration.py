@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 
+import fsspec
 from dagster import (
     DagsterEventType,
     DagsterInstance,
@@ -14,6 +16,7 @@ from dagster import (
     ScheduleEvaluationContext,
     build_schedule_context,
 )
+from fsspec.implementations.local import LocalFileSystem
 
 from pipelines.definitions import defs
 from pipelines.runner import QUIET_CONSOLE
@@ -54,3 +57,22 @@ def rewrite(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1))
+
+
+class FlakyFileSystem(LocalFileSystem):
+    """A landing store behind a network that sometimes times out: the local disk under
+    `flaky://`, where opening an armed file raises TimeoutError (an OSError) as many times as
+    armed, then reads it."""
+
+    protocol = ("flaky",)
+    timeouts: ClassVar[dict[str, int]] = {}  # path suffix -> timeouts left
+
+    def _open(self, path: str, mode: str = "rb", **kwargs: object) -> object:
+        for suffix, left in self.timeouts.items():
+            if left and str(path).endswith(suffix):
+                self.timeouts[suffix] = left - 1
+                raise TimeoutError(f"{path}: read timed out")
+        return super()._open(path, mode, **kwargs)
+
+
+fsspec.register_implementation("flaky", FlakyFileSystem, clobber=True)
