@@ -157,8 +157,8 @@ class PeriodStatus:
 def backfill_statuses(
     months: list[date], published: pd.DataFrame, outcome: RunOutcome
 ) -> list[PeriodStatus]:
-    """Per month: the snapshot the run published and its status, or `failed` and why (the run's
-    problems naming the month, else all of them)."""
+    """Per month: the snapshot the run published and its status, or `failed` and why: the run's
+    problems naming the month, else the run's problems (one run: all its months fail together)."""
     snapshots = {pd.Timestamp(row.period).date(): row for row in published.itertuples(index=False)}
     statuses = []
     for month in months:
@@ -167,7 +167,7 @@ def backfill_statuses(
             statuses.append(PeriodStatus(month, row.snapshot_id, row.status))
             continue
         own = [p for p in outcome.problems if month_label(month) in p]
-        reason = "; ".join(own or outcome.problems) or "no snapshot was published"
+        reason = "; ".join(own or ["the run failed", *outcome.problems])
         statuses.append(PeriodStatus(month, None, "failed", reason))
     return statuses
 
