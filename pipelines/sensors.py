@@ -85,13 +85,15 @@ def scan_landing(
     return files
 
 
-def run_request_for(changed: list[LandedFile]) -> RunRequest:
+def run_request_for(changed: list[LandedFile], seen: dict[str, LandingFileState]) -> RunRequest:
     """One run over the touched months: a partition, or a range under the single-run backfill
-    policy. The run key is derived from the changed files' content, so the same change is run
-    once however many ticks see it."""
-    digest = hashlib.sha256(
-        "\n".join(sorted(f"{f.path}={f.state.sha256}" for f in changed)).encode()
-    ).hexdigest()[:16]
+    policy. The run key is derived from each changed file's content before and after, so the
+    same change is run once however many ticks see it, and a file changed back is run again."""
+    changes = sorted(
+        f"{f.path}:{seen[f.path].sha256 if f.path in seen else ''}->{f.state.sha256}"
+        for f in changed
+    )
+    digest = hashlib.sha256("\n".join(changes).encode()).hexdigest()[:16]
     months = sorted({f.month for f in changed})
     first, last = months[0], months[-1]
     if first == last:
@@ -123,7 +125,7 @@ def landing_files(context: SensorEvaluationContext) -> SensorResult:
     )
     if not changed:
         return SensorResult(skip_reason="no new or changed landing files", cursor=cursor)
-    request = run_request_for(changed)
+    request = run_request_for(changed, seen)
     context.log.info(f"{len(changed)} new or changed file(s): run {request.run_key}")
     return SensorResult(run_requests=[request], cursor=cursor)
 

@@ -55,6 +55,7 @@ def test_new_and_changed_files_trigger_one_run_of_their_months(
     assert again.run_requests == []
     assert again.cursor != first.cursor, "the new modification time is remembered"
 
+    original = orders.read_bytes()
     rewrite(orders, ",completed,", ",refunded,")
     changed = tick(again.cursor)
     [february] = changed.run_requests
@@ -62,6 +63,11 @@ def test_new_and_changed_files_trigger_one_run_of_their_months(
     assert february.run_key.startswith("landing-") and february.run_key != everything.run_key
     assert tick(again.cursor).run_requests[0].run_key == february.run_key, "same change, same key"
     assert tick(changed.cursor).run_requests == []
+    edited = orders.read_bytes()
+    orders.write_bytes(original)
+    [back] = tick(changed.cursor).run_requests
+    assert back.run_key not in {everything.run_key, february.run_key}, "changed back: run again"
+    orders.write_bytes(edited)
 
     FlakyFileSystem.timeouts["orders/2025-02.csv"] = 1
     instance = dagster_instance()
