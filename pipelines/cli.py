@@ -10,9 +10,13 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import pandas as pd
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from pipelines.config import ConfigError, load_pipeline_config
 from pipelines.display import (
@@ -62,12 +66,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _run(first: date, last: date, rescore: bool = False, version: str | None = None) -> int:
+    outcome, seconds = _run_with_progress(first, last, rescore, version)
+    _report(outcome, span_label(first, last), len(months_between(first, last)), seconds)
+    return outcome.exit_code
+
+
+def _run_with_progress(
+    first: date, last: date, rescore: bool = False, version: str | None = None
+) -> tuple[RunOutcome, float]:
+    """One Dagster run over first..last behind a progress bar; the outcome and its wall time."""
     # Configuration is checked before anything runs: a bad file is exit 2, not a failed run.
     load_pipeline_config()
     scorecard = load_scorecard(get_settings().config)
     scorecard.version_named(version) if version else scorecard.version_for(first)
-    months = months_between(first, last)
-    label = span_label(first, last)
     started = time.perf_counter()
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -79,14 +90,13 @@ def _run(first: date, last: date, rescore: bool = False, version: str | None = N
         transient=True,
     ) as progress:
         verb = "Re-scoring" if rescore else "Scoring"
-        task = progress.add_task(f"{verb} {label}", total=None, step="")
+        task = progress.add_task(f"{verb} {span_label(first, last)}", total=None, step="")
 
         def on_step(done: int, total: int, step: str) -> None:
             progress.update(task, completed=done, total=total, step=step)
 
         outcome = run_periods(first, last, on_step, rescore_version=version, rescore=rescore)
-    _report(outcome, label, len(months), time.perf_counter() - started)
-    return outcome.exit_code
+    return outcome, time.perf_counter() - started
 
 
 def _report(outcome: RunOutcome, label: str, months: int, seconds: float) -> None:
@@ -114,7 +124,63 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    return _run(parse_month(args.from_), parse_month(args.to))
+    """One run over the range (single-run backfill policy), then each period's outcome; exit
+    non-zero if any period has no published snapshot."""
+    first, last = parse_month(args.from_), parse_month(args.to)
+    months, label = months_between(first, last), span_label(first, last)
+    outcome, seconds = _run_with_progress(first, last)
+    _report(outcome, label, len(months), seconds)
+    with published_warehouse() as warehouse:
+        published = warehouse.query(
+            "select period, snapshot_id, status from scorecard.snapshots where run_id = ?",
+            [outcome.run_id],
+        )
+    statuses = backfill_statuses(months, published, outcome)
+    print_backfill_statuses(f"Backfill {label} · run {outcome.run_id}", statuses)
+    if outcome.exit_code is ExitCode.PUBLISHED and any(s.snapshot_id is None for s in statuses):
+        return ExitCode.PIPELINE_ERROR
+    return outcome.exit_code
+
+
+@dataclass(frozen=True)
+class PeriodStatus:
+    period: date
+    snapshot_id: str | None
+    status: str
+    reason: str = ""
+
+
+def backfill_statuses(
+    months: list[date], published: pd.DataFrame, outcome: RunOutcome
+) -> list[PeriodStatus]:
+    """Per month: the snapshot the run published and its status, or `failed` and why: the run's
+    problems naming the month, else the run's problems (one run: all its months fail together)."""
+    snapshots = {pd.Timestamp(row.period).date(): row for row in published.itertuples(index=False)}
+    statuses = []
+    for month in months:
+        if month in snapshots:
+            row = snapshots[month]
+            statuses.append(PeriodStatus(month, row.snapshot_id, row.status))
+            continue
+        own = [p for p in outcome.problems if month_label(month) in p]
+        reason = "; ".join(own or ["the run failed", *outcome.problems])
+        statuses.append(PeriodStatus(month, None, "failed", reason))
+    return statuses
+
+
+def print_backfill_statuses(title: str, statuses: list[PeriodStatus]) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in ("period", "status", "snapshot", "why"):
+        table.add_column(column, overflow="fold")
+    for status in statuses:
+        colour = "red" if status.snapshot_id is None else "green"
+        table.add_row(
+            month_label(status.period),
+            f"[{colour}]{status.status}[/]",
+            status.snapshot_id or "",
+            escape(status.reason),
+        )
+    console.print(table)
 
 
 def cmd_rescore(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""Pipeline configuration (config/pipeline.yaml): channels, attribution, KPI windows."""
+"""Pipeline configuration (config/pipeline.yaml): channels, attribution, KPI windows, schedules."""
 
 from __future__ import annotations
 
@@ -126,6 +126,15 @@ class Kpis(BaseModel):
     ltv_horizon_months: int = Field(12, ge=1, le=60)
 
 
+class Schedules(BaseModel):
+    """When the monthly schedule closes the previous month (final snapshot); day 1 to 28, so
+    that every month has it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    close_day: int = Field(2, ge=1, le=28)
+
+
 class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -133,6 +142,7 @@ class PipelineConfig(BaseModel):
     channels: dict[str, Channel]
     attribution: Attribution = Attribution()
     kpis: Kpis = Kpis()
+    schedules: Schedules = Schedules()
 
     @field_validator("first_period")
     @classmethod

@@ -1,4 +1,5 @@
-"""The Dagster code location: every asset, check, job, schedule and resource in one Definitions."""
+"""The Dagster code location: every asset, check, job, schedule, sensor and resource in one
+Definitions."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pipelines.jobs import rescore_job, scorecard_job
 from pipelines.project import dbt_project
 from pipelines.resources import WarehouseResource
 from pipelines.schedules import daily_open_period, monthly_close_period
+from pipelines.sensors import alert_on_run_failure, landing_files
 
 # In-process: DuckDB allows one writer per file, so steps run one after another in one process,
 # and the dbt manifest is loaded once per run instead of once per step.
@@ -28,6 +30,7 @@ defs = Definitions(
     asset_checks=quality_checks,
     jobs=[scorecard_job, rescore_job],
     schedules=[daily_open_period, monthly_close_period],
+    sensors=[landing_files, alert_on_run_failure],
     resources={
         "dbt": DbtCliResource(project_dir=dbt_project()),
         "warehouse": WarehouseResource(),

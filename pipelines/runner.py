@@ -18,8 +18,9 @@ from dagster._core.storage.tags import (
 )
 from dagster._core.utils import make_new_run_id
 
+from pipelines.alerts import alert_for_run, send_alert
 from pipelines.config import PROJECT_ROOT
-from pipelines.failures import BAD_INPUT, FAILURE_KIND, GATE_CLOSED
+from pipelines.failures import BAD_INPUT, CHECK_FAILURE_ERROR, FAILURE_KIND, GATE_CLOSED
 from pipelines.partitions import partition_key
 from pipelines.periods import month_label
 from pipelines.settings import get_settings
@@ -29,9 +30,6 @@ from pipelines.warehouse.lock import writer_lock
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 SNAPSHOT_OP = "scorecard__snapshot"  # the op of asset scorecard/snapshot
-
-# A step that failed only because its blocking check failed: the check itself is reported.
-CHECK_FAILURE_ERROR = "DagsterAssetCheckFailedError"
 
 
 class ExitCode(IntEnum):
@@ -116,6 +114,8 @@ def run_periods(
             done.set()
     outcome = _outcome(run_id, result, span_label(first, last))
     outcome.log_path = log_path
+    if outcome.exit_code is not ExitCode.PUBLISHED:
+        send_alert(alert_for_run(instance, run_id, launched_by="cli"))
     return outcome
 
 

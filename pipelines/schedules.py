@@ -1,14 +1,17 @@
-"""Schedules: a daily refresh of the open month (provisional), a monthly close of the last one."""
+"""Schedules: periods open and close. Every morning the open month is refreshed (its snapshot is
+provisional); on the configured close day (config/pipeline.yaml `schedules.close_day`) the month
+that closed is scored again (its snapshot is final)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from dagster import RunRequest, ScheduleEvaluationContext, schedule
+from dagster import RunRequest, ScheduleDefinition, ScheduleEvaluationContext, schedule
 
+from pipelines.config import load_pipeline_config
 from pipelines.jobs import scorecard_job
 from pipelines.partitions import partition_key
-from pipelines.periods import add_months
+from pipelines.periods import add_months, month_label
 
 
 def open_month(today: date) -> date:
@@ -25,8 +28,21 @@ def daily_open_period(context: ScheduleEvaluationContext) -> RunRequest:
     )
 
 
-@schedule(cron_schedule="0 7 2 * *", job=scorecard_job, execution_timezone="UTC")
-def monthly_close_period(context: ScheduleEvaluationContext) -> RunRequest:
-    """On the 2nd, score the month that just closed: its snapshot is final."""
-    month = add_months(open_month(context.scheduled_execution_time.date()), -1)
-    return RunRequest(run_key=f"close-{month:%Y-%m}", partition_key=partition_key(month))
+def build_close_schedule(close_day: int) -> ScheduleDefinition:
+    """The monthly close at 07:00 UTC on `close_day`, after that day's refresh of the open month."""
+
+    @schedule(
+        name="monthly_close_period",
+        cron_schedule=f"0 7 {close_day} * *",
+        job=scorecard_job,
+        execution_timezone="UTC",
+    )
+    def monthly_close_period(context: ScheduleEvaluationContext) -> RunRequest:
+        """Score the month that closed: its snapshot is final."""
+        month = add_months(open_month(context.scheduled_execution_time.date()), -1)
+        return RunRequest(run_key=f"close-{month_label(month)}", partition_key=partition_key(month))
+
+    return monthly_close_period
+
+
+monthly_close_period = build_close_schedule(load_pipeline_config().schedules.close_day)

@@ -34,7 +34,11 @@ class Settings(BaseSettings):
     # bi/scorecard_bi.duckdb beside the warehouse file.
     bi_copy: Path | None = None
 
-    @field_validator("warehouse", "config", "bi_copy")
+    # Failure alerts: always appended to this JSON-lines file; also POSTed to the webhook if set.
+    alert_log: Path = PROJECT_ROOT / "data" / "alerts.log"
+    alert_webhook: str = Field("", pattern=r"^(https?://\S+)?$")
+
+    @field_validator("warehouse", "config", "bi_copy", "alert_log")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         return value.expanduser().resolve() if value else None

@@ -17,11 +17,13 @@ PG_ADMIN_URL = os.environ.get(
 
 @pytest.fixture
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Warehouse, landing and Dagster home in a temporary folder; DuckDB target."""
+    """Warehouse, landing, Dagster home and alert log in a temporary folder; DuckDB target."""
     monkeypatch.setenv("SCORECARD_TARGET", "duckdb")
     monkeypatch.setenv("SCORECARD_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.setenv("SCORECARD_LANDING", str(tmp_path / "landing"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    monkeypatch.setenv("SCORECARD_ALERT_LOG", str(tmp_path / "alerts.log"))
+    monkeypatch.delenv("SCORECARD_ALERT_WEBHOOK", raising=False)
     (tmp_path / "dagster_home").mkdir()
     return tmp_path
 
