@@ -11,7 +11,7 @@ from datetime import date
 from enum import IntEnum
 from pathlib import Path
 
-from dagster import DagsterEventType, DagsterInstance
+from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
@@ -128,10 +128,11 @@ def _watch_steps(
 
 
 def _outcome(run_id: str, result: object) -> RunOutcome:
+    # A failed warning (WARN severity) is recorded with its verdict but does not fail the run.
     failed_checks = [
         f"{'.'.join(e.asset_key.path)}: {e.check_name}: {e.description or 'failed'}"
         for e in result.get_asset_check_evaluations()
-        if not e.passed
+        if not e.passed and e.severity is AssetCheckSeverity.ERROR
     ]
     kinds, messages = set(), []
     for event in result.get_step_failure_events():
