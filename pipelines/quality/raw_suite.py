@@ -26,7 +26,7 @@ from pipelines.extract.contract import BATCH_COLUMNS, ColumnType, Table
 from pipelines.periods import month_label
 from pipelines.quality.landed_rows import LandedPartition, placeholders, raw_table
 from pipelines.quality.outcomes import SAMPLE_SIZE, ExpectationOutcome, SuiteResult, rows_text
-from pipelines.quality.sql_suite import evaluate_rules, evaluate_unique_key, row_rules
+from pipelines.quality.sql_suite import UNIQUE_KEY, evaluate_rules, evaluate_unique_key, row_rules
 from pipelines.quality.suites import load_suites
 from pipelines.warehouse import Warehouse
 
@@ -87,7 +87,7 @@ def validate_landed(
     total = sum(rows_by_batch.values())
     missing_key = [k for k in table.key if k not in present]
     unique = (
-        _not_evaluated("expect_compound_columns_to_be_unique", ", ".join(table.key), missing_key)
+        _not_evaluated(UNIQUE_KEY, ", ".join(table.key), missing_key)
         if missing_key
         else evaluate_unique_key(warehouse, table, partitions, total)
     )
