@@ -154,7 +154,8 @@ def backfill_statuses(
     months: list[date], published: pd.DataFrame, outcome: RunOutcome
 ) -> list[PeriodStatus]:
     """Per month: the snapshot the run published and its status, or `failed` and why: the run's
-    problems naming the month, else the run's problems (one run: all its months fail together)."""
+    problems naming the month (the range is one run: its months are published together or not
+    at all, and the run's problems are printed above the table)."""
     snapshots = {pd.Timestamp(row.period).date(): row for row in published.itertuples(index=False)}
     statuses = []
     for month in months:
@@ -163,7 +164,7 @@ def backfill_statuses(
             statuses.append(PeriodStatus(month, row.snapshot_id, row.status))
             continue
         own = [p for p in outcome.problems if month_label(month) in p]
-        reason = "; ".join(own or ["the run failed", *outcome.problems])
+        reason = "; ".join(own) or "nothing published: the range is one run and it failed"
         statuses.append(PeriodStatus(month, None, "failed", reason))
     return statuses
 
