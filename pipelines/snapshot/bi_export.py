@@ -40,13 +40,13 @@ def refresh_bi_copy(warehouse: Warehouse, settings: Settings) -> Path | None:
     target = settings.bi_copy_path
     # DuckDB names a file's database after the name up to its first dot; the views say
     # `scorecard.snapshots`, which a database of a schema's name would make ambiguous.
-    if target.name.split(".")[0] in SCHEMAS:
+    stem = target.name.split(".")[0]
+    if stem in SCHEMAS:
         raise ValueError(
             f"SCORECARD_BI_COPY {target}: the file name must not be a schema name "
             f"({', '.join(SCHEMAS)}); e.g. scorecard_bi.duckdb"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    stem = target.name.split(".")[0]
     # A run killed mid-export leaves its scratch file; runs write one at a time (writer lock).
     for stale in target.parent.glob(f"{stem}_*.tmp*"):
         stale.unlink()
