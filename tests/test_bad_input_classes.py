@@ -18,7 +18,11 @@ import pytest
 
 from pipelines.extract.contract import load_contract
 from pipelines.extract.files import LandingError
-from pipelines.quality.raw_suite import validate_frame
+from pipelines.extract.landing import LandedBatch
+from pipelines.quality.landed_rows import LandedPartition
+from pipelines.quality.raw_suite import validate_landed
+from pipelines.quality.referential import check_foreign_keys
+from pipelines.quality.suites import load_suites
 from pipelines.runner import ExitCode
 from pipelines.warehouse import Warehouse
 from pipelines.warehouse.connection import DuckDBWarehouse
@@ -229,21 +233,30 @@ def test_a_missing_required_file_fails_naming_table_and_month(warehouse: Warehou
     )
 
 
-def landed_suite(warehouse: Warehouse, table_name: str):
-    """The table's great-expectations suite on the rows landed: the contract_suite check."""
-    table = load_contract().table(table_name)
-    frame = warehouse.query(f"select * from raw.{table_name}")
-    return validate_frame(table, frame, channels=RULES.channels, currencies=RULES.currencies)
+def partitions(batches: list[LandedBatch]) -> list[LandedPartition]:
+    return [LandedPartition(batch.batch_id, batch.period) for batch in batches]
+
+
+def landed_suite(warehouse: Warehouse, table_name: str, batches: list[LandedBatch]):
+    """The table's suite on the rows just landed: the contract_suite check."""
+    return validate_landed(
+        warehouse,
+        load_contract().table(table_name),
+        partitions(batches),
+        channels=RULES.channels,
+        currencies=RULES.currencies,
+        now=RULES.now,
+    )
 
 
 def test_a_duplicate_key_lands_and_the_blocking_suite_names_it(warehouse: Warehouse, tmp_path):
     write_file(tmp_path, "orders", (GOOD_ORDERS + GOOD_ROWS["orders"][0]).encode())
     [batch] = land(warehouse, tmp_path, "orders")
     assert (batch.rows_landed, batch.rows_quarantined) == (3, 0)
-    result = landed_suite(warehouse, "orders")
+    result = landed_suite(warehouse, "orders", [batch])
     assert not result.success
     assert result.summary() == (
-        "raw.orders failed 1 of 15 expectations on 3 rows: expect_compound_columns_to_be_unique "
+        "raw.orders failed 1 of 23 expectations on 3 rows: expect_compound_columns_to_be_unique "
         "on order_id, _batch_id (2 of 3 rows with a duplicated key)."
     )
 
@@ -254,14 +267,16 @@ def test_a_header_only_file_lands_nothing_and_the_blocking_suite_says_empty(
     write_file(tmp_path, "orders", ORDERS_HEADER.encode())
     [batch] = land(warehouse, tmp_path, "orders")
     assert (batch.rows_read, batch.rows_landed) == (0, 0)
-    outcome = next(o for o in landed_suite(warehouse, "orders").outcomes if not o.success)
+    outcome = next(o for o in landed_suite(warehouse, "orders", [batch]).outcomes if not o.success)
     assert (outcome.expectation, outcome.observed) == (
         "expect_table_row_count_to_be_between",
         "0 rows: the table is empty",
     )
 
 
-def test_an_orphan_foreign_key_lands_today(warehouse: Warehouse, tmp_path):
+def test_an_orphan_foreign_key_lands_and_referential_integrity_names_it(
+    warehouse: Warehouse, tmp_path
+):
     """Items of an order in no landed batch pass landing and the suite: catching them is the
     `referential_integrity` check's job (policy: blocking), not landing's."""
     write_file(tmp_path, "orders", GOOD_ORDERS.encode())
@@ -270,12 +285,13 @@ def test_an_orphan_foreign_key_lands_today(warehouse: Warehouse, tmp_path):
     land(warehouse, tmp_path, "orders")
     [batch] = land(warehouse, tmp_path, "order_items")
     assert (batch.rows_landed, batch.rows_quarantined) == (3, 0)
-    assert landed_suite(warehouse, "order_items").success
-    orphans = warehouse.scalar(
-        "select count(*) from raw.order_items i "
-        "where not exists (select 1 from raw.orders o where o.order_id = i.order_id)"
+    assert landed_suite(warehouse, "order_items", [batch]).success
+    foreign_keys = load_suites().of("order_items").foreign_keys
+    [outcome] = check_foreign_keys(
+        warehouse, load_contract().table("order_items"), foreign_keys, partitions([batch])
     )
-    assert orphans == 1
+    assert (outcome.orphans, outcome.checked) == (1, 3)
+    assert [row["order_id"] for row in outcome.sample] == ["o404"]
 
 
 # Through real Dagster runs -------------------------------------------------------------------
