@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import psycopg2
@@ -124,14 +125,17 @@ class ScratchWarehouse:
         target = self.folder / "dbt_target"
         nodes = json.loads((target / "manifest.json").read_text())["nodes"]
         results = json.loads((target / "run_results.json").read_text())["results"]
-        return {
-            _test_name(nodes[result["unique_id"]]): result["status"]
-            for result in results
-            if result["unique_id"].startswith("test.")
-        }
+        statuses: dict[str, str] = {}
+        for result in results:
+            if result["unique_id"].startswith("test."):
+                name = _test_name(nodes[result["unique_id"]])
+                if name in statuses:
+                    raise ValueError(f"two dbt tests are named {name}: tell them apart")
+                statuses[name] = result["status"]
+        return statuses
 
 
-def _test_name(test: Mapping[str, object]) -> str:
+def _test_name(test: Mapping[str, Any]) -> str:
     metadata = test.get("test_metadata")
     if not metadata:
         return str(test["name"])
