@@ -30,6 +30,7 @@ from pipelines.quality.anomalies import (
 from pipelines.quality.check_results import CheckVerdict, check_result, record_verdicts
 from pipelines.quality.policy import load_quality_policy
 from pipelines.resources import WarehouseResource
+from pipelines.warehouse.lock import WAREHOUSE_POOL
 
 
 def _raw_key(table: str) -> AssetKey:
@@ -62,6 +63,7 @@ def _results(verdicts: list[CheckVerdict]) -> list[AssetCheckResult]:
 @multi_asset_check(
     specs=RAW_TREND_SPECS,
     name="raw_trend_checks",
+    pool=WAREHOUSE_POOL,
     description="Volume anomalies and freshness of the landed raw tables (config/quality.yaml).",
 )
 def raw_trend_checks(
@@ -84,6 +86,7 @@ def raw_trend_checks(
     asset=AssetKey(["marts", "fct_kpi"]),
     name=KPI_MOVEMENT_CHECK,
     blocking=True,
+    pool=WAREHOUSE_POOL,
     description="Company KPIs within the policy factor of their trailing mean.",
 )
 def kpi_movement_check(
