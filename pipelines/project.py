@@ -47,11 +47,19 @@ def run_target_path(run_id: str) -> Path:
     """The dbt target folder of one run (relative to the project), pruning all but the newest
     few older ones: they hold compiled SQL and logs worth a look after a failure, not forever."""
     if RUN_TARGETS.exists():
-        folders = sorted(RUN_TARGETS.iterdir(), key=lambda folder: folder.stat().st_mtime)
+        folders = sorted(RUN_TARGETS.iterdir(), key=_modified_at)
         for folder in folders[:-KEPT_RUN_TARGETS]:
             if folder.name != run_id:
                 shutil.rmtree(folder, ignore_errors=True)
     return Path("target") / "runs" / run_id
+
+
+def _modified_at(folder: Path) -> float:
+    """0 for a folder another process pruned meanwhile (runs may go side by side)."""
+    try:
+        return folder.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
 
 
 def prepare_manifest() -> None:
