@@ -5,7 +5,6 @@ run test."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus
 
 from pipelines.runner import ExitCode, run_periods
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import PG_ADMIN_URL, fresh_database
 from tests.pipeline_runs import FIRST, generate_small
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -25,16 +24,11 @@ def instance_database(postgres_url: str) -> Iterator[str]:
     """A fresh database for the Dagster instance alone, dropped afterwards (the server's other
     databases are left as found). `postgres_url` skips or fails as the suite does without a
     server."""
-    name = f"dagster_test_{uuid.uuid4().hex[:10]}"
     admin = psycopg2.connect(PG_ADMIN_URL)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f"create database {name}")
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        with fresh_database("dagster_test", admin) as url:
+            yield url
     finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f"drop database if exists {name} with (force)")
         admin.close()
 
 

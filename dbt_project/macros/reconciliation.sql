@@ -137,6 +137,50 @@
 
 {% endmacro %}
 
+{#- staging_totals_by_period once per attribution model (column `model`): what every model's
+    credit must add up to. -#}
+{% macro staging_totals_by_model() %}
+
+    with
+
+    staging_totals as (
+
+        {{ staging_totals_by_period() }}
+
+    ),
+
+    models as (
+
+        {{ attribution_model_rows() }}
+
+    )
+
+    select
+        staging_totals.*,
+        models.model
+    from staging_totals
+    cross join models
+
+{% endmacro %}
+
+{#- The months and models where relations `staging` and `mart` (both by period and model)
+    differ by a cent or more in any of `measures`: a reconciliation test's failing rows. -#}
+{% macro differences_by_model(measures) %}
+
+    select * from (
+        select
+            staging.period,
+            staging.model,
+            {{ side_by_side(measures) }}
+        from staging
+        left join mart
+            on staging.period = mart.period
+            and staging.model = mart.model
+    ) as compared
+    where {{ any_cent_apart(measures) }}
+
+{% endmacro %}
+
 {#- `staging_<measure>, mart_<measure>` for each measure, from relations `staging` and `mart` (a
     month the mart has no row for counts as 0 there). -#}
 {% macro side_by_side(measures) -%}

@@ -8,25 +8,9 @@
 
 with
 
-staging_totals as (
-
-    {{ staging_totals_by_period() }}
-
-),
-
-models as (
-
-    {{ attribution_model_rows() }}
-
-),
-
 staging as (
 
-    select
-        staging_totals.*,
-        models.model
-    from staging_totals
-    cross join models
+    {{ staging_totals_by_model() }}
 
 ),
 
@@ -52,20 +36,6 @@ mart as (
         period,
         model
 
-),
-
-compared as (
-
-    select
-        staging.period,
-        staging.model,
-        {{ side_by_side(measures) }}
-    from staging
-    left join mart
-        on staging.period = mart.period
-        and staging.model = mart.model
-
 )
 
-select * from compared
-where {{ any_cent_apart(measures) }}
+{{ differences_by_model(measures) }}
