@@ -22,6 +22,7 @@ from pipelines.quality.suites import ForeignKey
 from pipelines.warehouse import Warehouse
 from pipelines.warehouse.connection import DuckDBWarehouse, PostgresWarehouse
 from pipelines.warehouse.schema import ensure_layout
+from tests.test_raw_suite import order
 
 JANUARY, FEBRUARY, MARCH, APRIL = (date(2024, m, 1) for m in (1, 2, 3, 4))
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
@@ -53,19 +54,6 @@ def land(
         f"raw.{table_name}", pd.DataFrame([{**r, **meta} for r in rows], columns=columns)
     )
     return LandedPartition(batch, period)
-
-
-def order(order_id: str, **changes: Any) -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "customer_id": "cust1",
-        "ordered_at": datetime(2024, 1, 7, 12, 0),
-        "status": "completed",
-        "currency": "USD",
-        "gross_amount": 120.0,
-        "discount_amount": 0.0,
-        **changes,
-    }
 
 
 def item(order_id: str, line_no: int = 1) -> dict[str, Any]:
