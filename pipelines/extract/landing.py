@@ -38,6 +38,21 @@ class LandedBatch:
     def quarantined_share(self) -> float:
         return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
 
+    def as_log_row(self) -> pa.Table:
+        """The batch as one row of `quality.landed_batches`."""
+        return pa.table(
+            {
+                "batch_id": [self.batch_id],
+                "table_name": [self.table],
+                "period": pa.array([self.period], pa.date32()),
+                "source": [self.source],
+                "rows_read": pa.array([self.rows_read], pa.int64()),
+                "rows_landed": pa.array([self.rows_landed], pa.int64()),
+                "rows_quarantined": pa.array([self.rows_quarantined], pa.int64()),
+                "loaded_at": pa.array([datetime.now(UTC).replace(tzinfo=None)], pa.timestamp("us")),
+            }
+        )
+
 
 @dataclass(frozen=True)
 class LandingRules:
@@ -74,11 +89,7 @@ def _land_file(
     with local_copy(file) as path:
         _read_as_text(scratch, table, file, str(path))
     good, quarantined = _split(scratch, table, file, batch_id, rules)
-    with warehouse.transaction():
-        warehouse.insert_arrow(f"raw.{table.name}", good)
-        warehouse.insert_arrow("quality.quarantine", quarantined)
-    failpoint("landing.after_batch")
-    return LandedBatch(
+    batch = LandedBatch(
         table=table.name,
         period=file.month,
         batch_id=batch_id,
@@ -87,6 +98,12 @@ def _land_file(
         rows_landed=good.num_rows,
         rows_quarantined=quarantined.num_rows,
     )
+    with warehouse.transaction():
+        warehouse.insert_arrow(f"raw.{table.name}", good)
+        warehouse.insert_arrow("quality.quarantine", quarantined)
+        warehouse.insert_arrow("quality.landed_batches", batch.as_log_row())
+    failpoint("landing.after_batch")
+    return batch
 
 
 def _read_as_text(

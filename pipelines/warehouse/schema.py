@@ -36,6 +36,19 @@ QUALITY_DDL = (
         threshold varchar,
         details varchar
     )""",
+    # One row per file landed (a header-only file too): which tables a business provides, for
+    # which months. A table with no row here for a month sent no file for it.
+    """
+    create table if not exists quality.landed_batches (
+        batch_id varchar,
+        table_name varchar,
+        period date,
+        source varchar,
+        rows_read bigint,
+        rows_landed bigint,
+        rows_quarantined bigint,
+        loaded_at timestamp
+    )""",
 )
 
 # Written between two dbt steps by the data-driven attribution models (pipelines/attribution);
