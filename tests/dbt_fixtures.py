@@ -247,7 +247,12 @@ def order_row(
 
 
 def order_item_row(
-    order_id: str, line_no: int, quantity: int, unit_cost: float, unit_price: float = 0
+    order_id: str,
+    line_no: int,
+    quantity: int,
+    unit_cost: float | None,
+    unit_price: float = 0,
+    **extra: object,
 ) -> dict:
     return {
         "order_id": order_id,
@@ -256,6 +261,7 @@ def order_item_row(
         "quantity": quantity,
         "unit_price": unit_price,
         "unit_cost": unit_cost,
+        **extra,
     }
 
 
