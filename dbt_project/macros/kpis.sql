@@ -156,8 +156,8 @@
 {% macro kpi_sources() %}
     {%- set sources = [] -%}
     {%- for definition in kpi_definitions() -%}
-        {%- for source in definition.sources if source not in sources -%}
-            {%- do sources.append(source) -%}
+        {%- for needed in definition.sources if needed not in sources -%}
+            {%- do sources.append(needed) -%}
         {%- endfor -%}
     {%- endfor -%}
     {{ return(sources) }}
