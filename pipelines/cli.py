@@ -26,13 +26,20 @@ from pipelines.display import (
     print_diff,
     print_entity_scores,
     print_kpi_breakdown,
+    print_not_scored,
     print_quarantine,
     print_snapshots,
     print_span_kpis,
 )
-from pipelines.periods import add_months, month_label, months_between, parse_month, parse_span
+from pipelines.periods import (
+    QUARTER_PATTERN,
+    add_months,
+    month_label,
+    months_between,
+    parse_month,
+    parse_span,
+)
 from pipelines.runner import ExitCode, RunOutcome, run_periods, span_label
-from pipelines.scoring.aggregate import aggregate_kpis
 from pipelines.scoring.scorecard import load_scorecard
 from pipelines.settings import Target, get_settings
 from pipelines.snapshot.diff import snapshot_diff
@@ -237,8 +244,21 @@ def _show_month(warehouse: Warehouse, period: date, args: argparse.Namespace) ->
     if scores.empty:
         console.print(f"No published scorecard for {month_label(period)}.")
         return ExitCode.PUBLISHED
+    not_scored = warehouse.query(
+        f"""
+        select entity_type, kpi, status, count(*) as entities
+        from scorecard.current_kpi_scores as scores
+        where scores.period = ? and status <> 'scored' {conditions}
+        group by entity_type, kpi, status
+        order by entity_type, kpi, status
+        """,
+        [period, *params],
+    )
     for entity_type, frame in scores.groupby("entity_type", sort=False):
         print_entity_scores(f"{month_label(period)} · {entity_type}", frame)
+        unscored = not_scored[not_scored["entity_type"] == entity_type]
+        if not unscored.empty:
+            print_not_scored(f"{month_label(period)} · {entity_type} · not scored", unscored)
     if args.entity or args.entity_type:
         kpis = warehouse.query(
             f"select * from scorecard.current_kpi_scores as scores "
@@ -251,34 +271,37 @@ def _show_month(warehouse: Warehouse, period: date, args: argparse.Namespace) ->
 
 
 def _show_span(warehouse: Warehouse, first: date, last: date, args: argparse.Namespace) -> int:
-    """A quarter or year rolled up from the months' published KPI values (current snapshots)."""
-    conditions, params = _entity_filter(args, "scores")
-    monthly = warehouse.query(
+    """A quarter or year of the KPIs scored in its months' current snapshots, from
+    marts.fct_kpi_rollups: the warehouse's roll-up rules (sums added, ratios recomputed from
+    summed parts), the same for BI as here."""
+    conditions, params = _entity_filter(args, "rollups")
+    grain = "quarter" if QUARTER_PATTERN.match(args.period) else "year"
+    rollups = warehouse.query(
         f"""
         select
-            scores.period, scores.entity_type, scores.entity_id, scores.kpi, scores.value,
-            cast(facts.numerator as double precision) as numerator,
-            cast(facts.denominator as double precision) as denominator,
-            facts.unit
-        from scorecard.current_kpi_scores as scores
-        left join marts.fct_kpi as facts
-            on facts.period = scores.period
-            and facts.entity_type = scores.entity_type
-            and facts.entity_id = scores.entity_id
-            and facts.kpi = scores.kpi
-        where scores.period between ? and ? {conditions}
+            rollups.entity_type, rollups.entity_id, rollups.kpi, rollups.value,
+            rollups.numerator, rollups.denominator, rollups.months, rollups.method,
+            rollups.null_reason
+        from marts.fct_kpi_rollups as rollups
+        where rollups.period_grain = ? and rollups.period = ? {conditions}
+            and exists (
+                select 1 from scorecard.current_kpi_scores as scores
+                where scores.period between ? and ?
+                    and scores.entity_type = rollups.entity_type
+                    and scores.entity_id = rollups.entity_id
+                    and scores.kpi = rollups.kpi
+            )
+        order by rollups.entity_type, rollups.entity_id, rollups.kpi
         """,
-        [first, last, *params],
+        [grain, first, *params, first, last],
     )
     label = args.period
-    if monthly.empty:
+    if rollups.empty:
         console.print(f"No published scorecard in {label}.")
         return ExitCode.PUBLISHED
-    months = monthly["period"].nunique()
     expected = len(months_between(first, last))
-    aggregated = aggregate_kpis(monthly)
-    for entity_type, frame in aggregated.groupby("entity_type", sort=False):
-        title = f"{label} · {entity_type} · {months} of {expected} months published"
+    for entity_type, frame in rollups.groupby("entity_type", sort=False):
+        title = f"{label} · {entity_type} · {frame['months'].max()} of {expected} months built"
         print_span_kpis(title, frame)
     return ExitCode.PUBLISHED
 

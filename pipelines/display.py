@@ -87,6 +87,17 @@ def print_kpi_breakdown(title: str, frame: pd.DataFrame) -> None:
     console.print(table)
 
 
+def print_not_scored(title: str, frame: pd.DataFrame) -> None:
+    """The KPIs of a scorecard some entities could not be scored on, and why (their weight went
+    to the KPIs that were): one row per KPI and reason, with how many entities."""
+    table = Table(title=title, title_justify="left")
+    for column in ("kpi", "why", "entities"):
+        table.add_column(column, justify="right" if column == "entities" else "left")
+    for row in frame.itertuples():
+        table.add_row(row.kpi, str(row.status), str(row.entities))
+    console.print(table)
+
+
 def print_snapshots(frame: pd.DataFrame) -> None:
     table = Table(title="Snapshots", title_justify="left")
     columns = ("snapshot_id", "period", "status", "scored_at", "version", "hash", "checks")
@@ -107,10 +118,12 @@ def print_snapshots(frame: pd.DataFrame) -> None:
 
 
 def print_span_kpis(title: str, frame: pd.DataFrame) -> None:
-    """A quarter's or year's KPI values per entity (from `aggregate_kpis`)."""
+    """A quarter's or year's KPI values per entity (marts.fct_kpi_rollups), with the roll-up
+    rule applied and, for a value missing, why."""
     table = Table(title=title, title_justify="left")
-    for column in ("entity", "kpi", "value", "numerator", "denominator", "months"):
-        table.add_column(column, justify="left" if column in ("entity", "kpi") else "right")
+    text = ("entity", "kpi", "method", "why no value")
+    for column in ("entity", "kpi", "value", "numerator", "denominator", "months", *text[2:]):
+        table.add_column(column, justify="left" if column in text else "right")
     for row in frame.itertuples():
         table.add_row(
             str(row.entity_id),
@@ -119,6 +132,8 @@ def print_span_kpis(title: str, frame: pd.DataFrame) -> None:
             _number(row.numerator, 2),
             _number(row.denominator, 2),
             str(row.months),
+            str(row.method),
+            str(row.null_reason or ""),
         )
     console.print(table)
 

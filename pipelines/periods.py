@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from pipelines.config import CONVERSION_TYPES, PipelineConfig
+from pipelines.scoring.kpi_catalogue import dbt_kpis
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 QUARTER_PATTERN = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -54,7 +55,8 @@ def months_between(first: date, last: date) -> list[date]:
 
 
 def dbt_vars(first: date, last: date, config: PipelineConfig) -> dict[str, object]:
-    """The `--vars` of a dbt run over the months first..last (both included)."""
+    """The `--vars` of a dbt run over the months first..last (both included), the KPI catalogue
+    among them: dbt cannot read a file, and vars are how every dbt invocation gets configuration."""
     attribution = config.attribution
     return {
         "first_period": f"{config.first_period}-01",
@@ -71,4 +73,5 @@ def dbt_vars(first: date, last: date, config: PipelineConfig) -> dict[str, objec
         "channels": [
             {"channel": name, "is_paid": channel.paid} for name, channel in config.channels.items()
         ],
+        "kpis": dbt_kpis(),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 
 from pipelines.config import PROJECT_ROOT
+from pipelines.scoring.kpi_catalogue import dbt_kpis
 from pipelines.settings import get_settings
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -27,10 +29,17 @@ def export_dbt_env() -> None:
         os.environ["PATH"] = bin_folder + os.pathsep + os.environ.get("PATH", "")
 
 
+def _new_project() -> DbtProject:
+    """The project, parsed with the KPI catalogue (var kpis), so that the manifest holds every
+    model's real dependencies (the sources a KPI needs) and not those of an empty catalogue."""
+    parse = ["parse", "--quiet", "--vars", json.dumps({"kpis": dbt_kpis()})]
+    return DbtProject(project_dir=DBT_PROJECT_DIR, prepare_project_cli_args=parse)
+
+
 @cache
 def dbt_project() -> DbtProject:
     """The project, parsed (`dbt parse`) when it has no manifest yet or under `dagster dev`."""
-    project = DbtProject(project_dir=DBT_PROJECT_DIR)
+    project = _new_project()
     export_dbt_env()
     if project.manifest_path.exists():
         project.prepare_if_dev()
@@ -65,7 +74,7 @@ def _modified_at(folder: Path) -> float:
 def prepare_manifest() -> None:
     """Parse the dbt project into target/manifest.json (run by `make` when the project changes)."""
     export_dbt_env()
-    project = DbtProject(project_dir=DBT_PROJECT_DIR)
+    project = _new_project()
     project.preparer.prepare(project)
 
 

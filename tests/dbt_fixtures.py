@@ -27,6 +27,7 @@ from pipelines.periods import dbt_vars
 from pipelines.project import WEIGHTS_SOURCE
 from pipelines.settings import Settings, Target
 from pipelines.warehouse import connect
+from pipelines.warehouse.schema import QUALITY_DDL
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
@@ -38,6 +39,8 @@ DEFAULT_BATCH = {
     "_period": date(2025, 1, 1),
     "_loaded_at": datetime(2025, 1, 1),
 }
+
+LANDED_BATCHES_DDL = next(ddl for ddl in QUALITY_DDL if "quality.landed_batches" in ddl)
 
 RawRows = Mapping[str, Sequence[Mapping[str, object]]]
 
@@ -55,11 +58,14 @@ class ScratchWarehouse:
     folder: Path
 
     def create_raw_tables(self) -> None:
-        """Schema `raw` and every contract table in it (empty), as the landing code creates them."""
+        """Schema `raw` and every contract table in it (empty), and the landing log, as the
+        landing code creates them."""
         with connect(self.settings) as warehouse:
             warehouse.execute("create schema if not exists raw")
+            warehouse.execute("create schema if not exists quality")
             for table in load_contract().tables.values():
                 warehouse.execute(raw_table_ddl(table))
+            warehouse.execute(LANDED_BATCHES_DDL)
 
     def insert(self, rows_by_table: RawRows) -> None:
         """Append rows to raw tables. A row names contract columns (missing ones are NULL) and may
@@ -76,6 +82,20 @@ class ScratchWarehouse:
                         raise ValueError(f"raw.{table_name} has no columns {sorted(unknown)}")
                     full_row = {**DEFAULT_BATCH, **row}
                     warehouse.execute(sql, [full_row.get(column) for column in columns])
+                batches = {(r.get("_batch_id", "fixture"), r.get("_period")) for r in rows}
+                for batch_id, period in batches:
+                    self.log_landed_batch(table_name, period or DEFAULT_BATCH["_period"], batch_id)
+
+    def log_landed_batch(self, table_name: str, period: date, batch_id: str = "fixture") -> None:
+        """A row of quality.landed_batches, as landing writes for every file (a header-only one
+        too: `insert` logs the batches of the rows it appends, this alone an empty file)."""
+        with connect(self.settings) as warehouse:
+            warehouse.execute(
+                "insert into quality.landed_batches (batch_id, table_name, period, source, "
+                "rows_read, rows_landed, rows_quarantined, loaded_at) "
+                "values (?, ?, ?, 'tests', 0, 0, 0, ?)",
+                [batch_id, table_name, period, DEFAULT_BATCH["_loaded_at"]],
+            )
 
     def dbt(self, *args: str, first: date, last: date, project_dir: Path = DBT_PROJECT_DIR) -> str:
         """Run `dbt <args>` over the months first..last; its output, or DbtRunError. Another
@@ -227,7 +247,12 @@ def order_row(
 
 
 def order_item_row(
-    order_id: str, line_no: int, quantity: int, unit_cost: float, unit_price: float = 0
+    order_id: str,
+    line_no: int,
+    quantity: int,
+    unit_cost: float | None,
+    unit_price: float = 0,
+    **extra: object,
 ) -> dict:
     return {
         "order_id": order_id,
@@ -236,6 +261,7 @@ def order_item_row(
         "quantity": quantity,
         "unit_price": unit_price,
         "unit_cost": unit_cost,
+        **extra,
     }
 
 

@@ -199,8 +199,8 @@ def test_show_snapshots_and_diff_commands(rescored, capsys):
     assert "2025-03 · company · KPIs" in out and "rolled up" in out
     assert main(["show", "--period", "2025-Q1", "--entity", "company"]) == ExitCode.PUBLISHED
     out = capsys.readouterr().out
-    assert "2025-Q1 · company · 2 of 3 months published" in out
-    # the quarter's revenue is February's plus March's (current snapshots)
+    assert "2025-Q1 · company · 2 of 3 months built" in out
+    # the quarter's revenue is February's plus March's (marts.fct_kpi_rollups)
     revenue = query(
         "select sum(value) from scorecard.current_kpi_scores "
         "where entity_id = 'company' and kpi = 'revenue'"

@@ -52,11 +52,12 @@ def version(**kpi_lists: list[dict]) -> ScorecardVersion:
 
 
 def kpis(*rows: tuple, months_ago: int = 0) -> pd.DataFrame:
-    """Rows (entity_type, entity_id, kpi, value) of the period `months_ago` before PERIOD."""
+    """Rows (entity_type, entity_id, kpi, value[, null_reason]) of the period `months_ago`
+    before PERIOD."""
     period = add_months(PERIOD, -months_ago)
     return pd.DataFrame(
-        [(period, *row) for row in rows],
-        columns=["period", "entity_type", "entity_id", "kpi", "value"],
+        [(period, *row, None)[:6] for row in rows],
+        columns=["period", "entity_type", "entity_id", "kpi", "value", "null_reason"],
     )
 
 
@@ -615,3 +616,40 @@ def test_the_default_scorecard_scores_a_company_on_target() -> None:
     company = entity_row(scored, "company")
     assert company[["total_score", "grade", "bonus_multiplier"]].tolist() == [103, "A", 1.2]
     assert company["achievement_basis"] == pytest.approx(1.03)
+
+
+def test_kpis_without_value_say_why_and_an_entity_with_none_gets_no_score() -> None:
+    not_provided = "source not provided: ad_spend"
+    scored = score(
+        [
+            kpis(
+                ("channel", "email", "revenue", 120.0),
+                ("channel", "email", "roas", None, not_provided),
+                ("channel", "video", "revenue", None, "source not provided: orders"),
+                ("channel", "video", "roas", None, not_provided),
+            )
+        ],
+        targets(
+            ("channel", "email", "revenue", 100.0),
+            ("channel", "email", "roas", 4.0),
+            ("channel", "video", "revenue", 100.0),
+            ("channel", "video", "roas", 4.0),
+        ),
+        pd.DataFrame(
+            {
+                "entity_type": "channel",
+                "entity_id": ["email", "video"],
+                "parent_entity_id": "company",
+                "stage": None,
+            }
+        ),
+        version(channel=[scored_kpi("revenue", 70), scored_kpi("roas", 30)]),
+    )
+    email = scored.kpi_scores[scored.kpi_scores["entity_id"] == "email"].set_index("kpi")
+    # roas cannot be scored: revenue takes the whole weight, 100 x min(1.2, 1.2) = 120
+    assert email["status"].to_dict() == {"revenue": "scored", "roas": f"no value: {not_provided}"}
+    assert email["effective_weight"].to_dict() == {"revenue": 100, "roas": 0}
+    assert entity_row(scored, "email")["total_score"] == 120
+    # video has no KPI with a value: no total and no grade, rather than 0 and C
+    video = entity_row(scored, "video")
+    assert pd.isna(video["total_score"]) and video["grade"] is None

@@ -12,7 +12,14 @@ import yaml
 
 from pipelines.config import PROJECT_ROOT, ConfigError
 from pipelines.scoring.curves import PiecewiseCurve
-from pipelines.scoring.kpi_catalogue import Direction, EntityType, kpi_catalogue
+from pipelines.scoring.kpi_catalogue import (
+    KPI_CATALOGUE_FILE,
+    Direction,
+    EntityType,
+    dbt_kpis,
+    kpi_catalogue,
+    load_catalogue,
+)
 from pipelines.scoring.scorecard import (
     ScorecardConfigError,
     ScorecardVersion,
@@ -81,6 +88,39 @@ def test_catalogue_expands_roas_per_attribution_model() -> None:
     assert catalogue["roas_time_decay"].entity_types == (EntityType.CHANNEL, EntityType.CAMPAIGN)
     assert catalogue["cac"].direction is Direction.LOWER
     assert "roas_{model}" not in catalogue
+    assert catalogue["roas_time_decay"].numerator == "revenue_time_decay"
+
+
+def test_catalogue_derives_roll_up_rules_and_cost_windows() -> None:
+    kpis = {kpi["kpi"]: kpi for kpi in dbt_kpis()}
+    assert (kpis["revenue"]["rollup"], kpis["cpm"]["rollup"]) == ("sum", "ratio of sums")
+    assert kpis["lead_to_deal_days_median"]["rollup"] == "mean of months"
+    assert kpis["cpm"]["scale"] == 1000
+    assert (kpis["gross_margin_pct"]["cost_window"], kpis["ltv"]["cost_window"]) == (
+        "month",
+        "ltv_horizon",
+    )
+    assert kpis["revenue"]["cost_window"] is None
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"sources": ["ad_spnd"]}, "sources ['ad_spnd'] are not contract tables or table.column"),
+        ({"null_reason": None}, "a KPI with a denominator needs the null_reason of a zero one"),
+        ({"cost_window": "month"}, "cost_window applies to KPIs whose sources include"),
+    ],
+)
+def test_catalogue_errors_name_the_kpi_and_the_problem(
+    tmp_path: Path, change: dict, message: str
+) -> None:
+    data = yaml.safe_load(KPI_CATALOGUE_FILE.read_text())
+    data["kpis"]["roas"].update(change)
+    path = tmp_path / "kpi_catalogue.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match="kpi_catalogue.yaml") as error:
+        load_catalogue(path)
+    assert message in str(error.value)
 
 
 def test_weights_not_summing_to_100_name_the_entity_type_and_the_sum(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
--- KPI sanity (warns): in the run's range, the funnel rates (macro funnel_rate_kpis: click-through
--- and conversion rate) lie within 0..1. Their parts come from different systems, so a value
+-- KPI sanity (warns): in the run's range, the funnel rates (check funnel_rate in the KPI
+-- catalogue: click-through and conversion rate) lie within 0..1. Their parts come from different systems, so a value
 -- above 1 points at suspect input rather than a broken model.
 
 {{ config(severity='warn', meta={'dagster': {'ref': {'name': 'fct_kpi'}}}) }}
@@ -7,5 +7,5 @@
 select *
 from {{ ref('fct_kpi') }}
 where {{ in_period_range('period') }}
-    and kpi in ('{{ funnel_rate_kpis() | join("', '") }}')
+    and kpi in ('{{ checked_kpis('funnel_rate') | join("', '") }}')
     and (value < 0 or value > 1 + 1e-9)

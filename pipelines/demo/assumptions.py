@@ -152,8 +152,6 @@ class Sales(Strict):
 class Plans(Strict):
     target_factor: Range
     significant_digits: int = Field(ge=1)
-    whole_number_kpis: list[str]
-    share_kpis: list[str]
     target_kpis: dict[str, list[str]]
     training_completion: Range
     innovation_proposals_mean: float = Field(ge=0)

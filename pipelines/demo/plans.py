@@ -1,7 +1,8 @@
 """Plans and manual inputs: monthly targets per entity and KPI, and team-growth figures.
 
-A target is what a planner would have expected: the KPI as generated (by the definitions the
-pipeline uses), scaled to a full month, times a random factor, rounded the way people round."""
+A target is what a planner would have expected: the KPI as generated (by the KPI catalogue's
+formulas, over measures named as the warehouse names them), scaled to a full month, times a
+random factor, rounded the way people round."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from pipelines.demo.tables import build, constant, round_significant, schema
 from pipelines.demo.timeline import DAY, Window
 from pipelines.demo.world import World
 from pipelines.periods import month_label
+from pipelines.scoring.kpi_catalogue import Check, Unit, kpi_catalogue
 
+# The additive measures the demo sums per entity, named as the KPI catalogue's formulas name them
+# (int_kpi_measures_rolled_up): a planned KPI's numerator and denominator must be among them.
 MEASURES = [
     "revenue",
     "new_customers",
@@ -26,26 +30,12 @@ MEASURES = [
     "spend",
     "leads",
     "mqls",
-    "mqls_reaching_sql",
-    "closed",
-    "won",
-    "won_value",
-    "won_days",
+    "mqls_with_sql",
+    "closed_leads",
+    "won_leads",
+    "won_deal_value",
+    "won_lead_days",
 ]
-
-# Each KPI as numerator / denominator x multiplier of additive measures (None: no denominator).
-KPI_FORMULAS: dict[str, tuple[str, str | None, float]] = {
-    "revenue": ("revenue", None, 1),
-    "new_customers": ("new_customers", None, 1),
-    "roas": ("revenue", "spend", 1),
-    "cac": ("spend", "new_customers", 1),
-    "complaint_rate": ("complaints", "orders", 100),
-    "leads": ("leads", None, 1),
-    "mql_to_sql_rate": ("mqls_reaching_sql", "mqls", 1),
-    "win_rate": ("won", "closed", 1),
-    "won_deal_value": ("won_value", None, 1),
-    "lead_to_deal_days": ("won_days", "won", 1),
-}
 
 COMPANY = "company"
 
@@ -89,8 +79,10 @@ def targets_table(
     target = value[planned] * rng.uniform(*spec.target_factor, len(planned))
     target = round_significant(target, spec.significant_digits)
     names = np.array(kpi, dtype=object)[planned]
-    target = np.where(np.isin(names, spec.share_kpis), np.minimum(target, 1), target)
-    whole = np.isin(names, spec.whole_number_kpis)
+    catalogue = kpi_catalogue()
+    shares = [name for name, kpi in catalogue.items() if kpi.check is Check.SHARE]
+    target = np.where(np.isin(names, shares), np.minimum(target, 1), target)  # at most 1
+    whole = np.isin(names, [name for name, kpi in catalogue.items() if kpi.unit is Unit.COUNT])
     return build(
         "targets",
         {
@@ -104,15 +96,20 @@ def targets_table(
 
 
 def _kpi_values(measures: dict[str, np.ndarray], kpi: str, elapsed: float) -> np.ndarray:
-    """The KPI per entity for a whole month: sums scale up from the elapsed share, ratios not."""
-    numerator, denominator, multiplier = KPI_FORMULAS[kpi]
-    if denominator is None:
-        return measures[numerator] / elapsed * multiplier
+    """The KPI per entity for a whole month, by the catalogue's formula: sums scale up from the
+    elapsed share, ratios not."""
+    spec = kpi_catalogue()[kpi]
+    for part in (spec.numerator, spec.denominator):
+        if part is not None and part not in measures:
+            raise ValueError(
+                f"plans.target_kpis: {kpi} is {spec.numerator} / {spec.denominator}, and the "
+                f"demo sums only the measures {', '.join(MEASURES)}"
+            )
+    if spec.denominator is None:
+        return measures[spec.numerator] / elapsed
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (
-            np.where(measures[denominator] > 0, measures[numerator] / measures[denominator], np.nan)
-            * multiplier
-        )
+        ratio = measures[spec.numerator] / measures[spec.denominator]
+        return np.where(measures[spec.denominator] > 0, ratio, np.nan) * spec.scale
 
 
 @dataclass(frozen=True)
@@ -203,11 +200,11 @@ def _lead_measures(window: Window, leads: pa.Table) -> dict[str, np.ndarray]:
     return {
         "leads": within(leads["created_at"]),
         "mqls": mql,
-        "mqls_reaching_sql": mql * leads["_sql_at"].is_valid().to_numpy(zero_copy_only=False),
-        "closed": closed,
-        "won": won,
-        "won_value": np.nan_to_num(leads["deal_value"].to_numpy(zero_copy_only=False)) * won,
-        "won_days": np.nan_to_num(days) * won,
+        "mqls_with_sql": mql * leads["_sql_at"].is_valid().to_numpy(zero_copy_only=False),
+        "closed_leads": closed,
+        "won_leads": won,
+        "won_deal_value": np.nan_to_num(leads["deal_value"].to_numpy(zero_copy_only=False)) * won,
+        "won_lead_days": np.nan_to_num(days) * won,
     }
 
 

@@ -61,7 +61,9 @@ def score_period(
 ) -> ScoredPeriod:
     """Score every entity of a scored type that has a KPI row in `period`.
 
-    `kpis` also holds earlier periods (for comparisons); `targets` at least this period's."""
+    `kpis` (period, entity_type, entity_id, kpi, value, null_reason: why value is NULL, as
+    fct_kpi says) also holds earlier periods (for comparisons); `targets` at least this
+    period's."""
     _require_date_periods(kpis, "kpis")
     _require_date_periods(targets, "targets")
     plan, curves = _plan(version)
@@ -79,6 +81,7 @@ def score_period(
     current = kpis[(kpis["period"] == period) & kpis["kpi"].isin(plan["kpi"])]
     rows = scored.merge(plan, on=["entity_type", "plan_key"])
     rows = with_values(rows, kpis, period)
+    rows = rows.merge(current[[*KEY, "null_reason"]], on=KEY, how="left")
     rows = with_peers(rows, current, entities)
     rows = rows.merge(targets, on=KEY, how="left")
     rows["target"] = rule_targets(rows, kpis, targets, period)
@@ -247,11 +250,15 @@ def _plan(version: ScorecardVersion) -> tuple[pd.DataFrame, list[Curve]]:
 
 
 def _score_kpis(rows: pd.DataFrame, curves: list[Curve]) -> pd.DataFrame:
-    """Achievement, score and weights per KPI; inapplicable KPIs give their weight to the rest."""
+    """Achievement, score and weights per KPI; inapplicable KPIs give their weight to the rest.
+
+    The status of a KPI without a value says why, from fct_kpi ('no value: source not provided:
+    ad_spend'), so a scorecard lists what it could not score and the reason."""
     value, target = rows["value"], rows["target"]
+    no_value = ("no value: " + rows["null_reason"]).fillna("no value")
     status = np.select(
         [value.isna(), target.isna(), target <= 0],
-        ["no value", "no target", "target not positive"],
+        [no_value, "no target", "target not positive"],
         "scored",
     )
     applicable = pd.Series(status == "scored", index=rows.index)

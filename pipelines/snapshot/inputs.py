@@ -25,7 +25,13 @@ class ScoringInputs:
 def read_inputs(warehouse: Warehouse, first: date, last: date) -> ScoringInputs:
     kpis = warehouse.query(
         """
-        select period, entity_type, entity_id, kpi, cast(value as double precision) as value
+        select
+            period,
+            entity_type,
+            entity_id,
+            kpi,
+            cast(value as double precision) as value,
+            null_reason
         from marts.fct_kpi
         where period between ? and ?
         """,

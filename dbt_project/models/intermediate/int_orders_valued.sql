@@ -1,6 +1,8 @@
 -- Every non-cancelled order with its net revenue (gross - discount - all refunds of the order),
--- its cost of goods (unit_cost x quantity of its items), whether it is its customer's first one
--- and whether it falls in the month of that first one. Full history: "first order" needs all of it.
+-- its cost of goods (unit_cost x quantity of its items that have a cost), its items and how many
+-- of them lack a cost (a margin is known only when none does: int_order_cost_coverage), whether
+-- it is its customer's first one and whether it falls in the month of that first one. Full
+-- history: "first order" needs all of it.
 
 with
 
@@ -33,7 +35,9 @@ order_costs as (
 
     select
         order_id,
-        sum(quantity * unit_cost) as cost_of_goods
+        sum(quantity * unit_cost) as cost_of_goods,
+        count(*) as items,
+        count(*) - count(unit_cost) as uncosted_items
     from order_items
     group by order_id
 
@@ -65,7 +69,9 @@ valued as (
             orders.gross_amount - orders.discount_amount - coalesce(order_refunds.refund_amount, 0)
             as {{ dbt.type_numeric() }}
         ) as net_revenue,
-        cast(coalesce(order_costs.cost_of_goods, 0) as {{ dbt.type_numeric() }}) as cost_of_goods
+        cast(coalesce(order_costs.cost_of_goods, 0) as {{ dbt.type_numeric() }}) as cost_of_goods,
+        coalesce(order_costs.items, 0) as items,
+        coalesce(order_costs.uncosted_items, 0) as uncosted_items
     from orders
     left join order_costs
         on orders.order_id = order_costs.order_id

@@ -1,9 +1,10 @@
 {{ config(materialized='view') }}
 
--- Quarter and year KPI values rolled up from the months of fct_kpi. Where parts exist nothing is
--- averaged: counts and amounts add up, a ratio is its summed numerator over its summed
--- denominator (times its scale). A value without parts that is neither a count nor an amount (a
--- median, a rate entered by hand) is the mean of its months; `method` says which rule applied.
+-- Quarter and year KPI values rolled up from the months of fct_kpi, by each KPI's roll-up rule in
+-- the KPI catalogue (var kpis). Where parts exist nothing is averaged: counts and amounts add up,
+-- a ratio is its summed numerator over its summed denominator (times its scale). A value without
+-- parts that is neither a count nor an amount (a median, a rate entered by hand) is the mean of
+-- its months; `method` says which rule applied.
 
 with
 
@@ -13,12 +14,13 @@ monthly as (
 
 ),
 
-ratio_kpis as (
+rules as (
 
-    {% for definition in kpi_definitions() if definition.get('denominator') %}
+    {% for definition in kpi_definitions() %}
     select
         cast('{{ definition.kpi }}' as varchar) as kpi,
-        cast({{ definition.get('scale', 1) }} as double precision) as scale
+        cast('{{ definition.rollup }}' as varchar) as method,
+        cast({{ definition.scale }} as double precision) as scale
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
@@ -37,7 +39,8 @@ spans as (
         value,
         numerator,
         denominator,
-        unit
+        unit,
+        null_reason
     from monthly
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -53,7 +56,8 @@ rolled_up as (
         spans.entity_id,
         spans.kpi,
         max(spans.unit) as unit,
-        max(ratio_kpis.scale) as scale,
+        max(rules.method) as method,
+        max(rules.scale) as scale,
         count(distinct spans.month) as months,
         sum(
             case when spans.denominator is not null then spans.numerator end
@@ -62,10 +66,15 @@ rolled_up as (
             case when spans.numerator is not null then spans.denominator end
         ) as denominator,
         sum(spans.value) as value_sum,
-        avg(spans.value) as value_mean
+        avg(spans.value) as value_mean,
+        count(spans.value) as months_with_value,
+        -- a month without a value for a reason other than a zero denominator (a source not
+        -- provided, a missing cost or manual input): the first such reason, for a span that
+        -- has no value at all
+        min(spans.null_reason) as month_null_reason
     from spans
-    left join ratio_kpis
-        on spans.kpi = ratio_kpis.kpi
+    inner join rules
+        on spans.kpi = rules.kpi
     group by
         spans.period_grain,
         spans.period,
@@ -84,22 +93,20 @@ final as (
         entity_id,
         kpi,
         case
-            when scale is not null then {{ safe_divide('scale * numerator', 'denominator') }}
-            when unit in ('count', 'currency') then value_sum
+            when method = 'ratio of sums' then {{ safe_divide('scale * numerator', 'denominator') }}
+            when method = 'sum' then value_sum
             else value_mean
         end as value,
-        case when scale is not null then numerator end as numerator,
-        case when scale is not null then denominator end as denominator,
+        case when method = 'ratio of sums' then numerator end as numerator,
+        case when method = 'ratio of sums' then denominator end as denominator,
         unit,
         months,
+        method,
         case
-            when scale is not null then 'ratio of sums'
-            when unit in ('count', 'currency') then 'sum'
-            else 'mean of months'
-        end as method,
-        case
-            when scale is not null and coalesce(denominator, 0) = 0
+            when months_with_value = 0 and numerator is null then month_null_reason
+            when method = 'ratio of sums' and coalesce(denominator, 0) = 0
                 then 'zero denominator over the span'
+            when method <> 'ratio of sums' and months_with_value = 0 then month_null_reason
         end as null_reason
     from rolled_up
 
