@@ -6,12 +6,14 @@ configuration, 3 another pipeline error."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pandas as pd
 from rich.markup import escape
@@ -19,6 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pipelines.config import ConfigError, load_pipeline_config
+from pipelines.deployment import init_home
 from pipelines.display import (
     console,
     pinned_console,
@@ -30,6 +33,7 @@ from pipelines.display import (
     print_snapshots,
     print_span_kpis,
 )
+from pipelines.home import HOME_VARIABLE
 from pipelines.periods import add_months, month_label, months_between, parse_month, parse_span
 from pipelines.runner import ExitCode, RunOutcome, run_periods, span_label
 from pipelines.scoring.aggregate import aggregate_kpis
@@ -395,6 +399,19 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return ExitCode.PUBLISHED
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    written = init_home(Path(args.directory), force=args.force)
+    home = written[0].parent
+    for path in written:
+        console.print(f"Wrote {path}", markup=False)
+    console.print(
+        f"Edit them, then point the commands at the directory: "
+        f"`{HOME_VARIABLE}={home} scorecard ...` or `scorecard --config-dir {home} ...`",
+        markup=False,
+    )
+    return ExitCode.PUBLISHED
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = get_settings()
     last = last_closed_month()
@@ -414,7 +431,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scorecard", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--config-dir",
+        metavar="DIR",
+        help=f"deployment directory (scorecard init), sets {HOME_VARIABLE} for this command",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
+
+    init = commands.add_parser("init", help="write a deployment directory (configuration, .env)")
+    init.add_argument("directory", metavar="DIR")
+    init.add_argument("--force", action="store_true", help="overwrite existing files")
+    init.set_defaults(handler=cmd_init)
 
     generate = commands.add_parser("generate", help="write demo data into the landing directory")
     generate.add_argument("--from", dest="from_", metavar="YYYY-MM")
@@ -477,6 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.config_dir:
+        os.environ[HOME_VARIABLE] = str(Path(args.config_dir).expanduser().resolve())
     try:
         return int(args.handler(args))
     except (ConfigError, ValueError) as error:
