@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pipelines.config import ConfigError, load_pipeline_config
+from pipelines.demo.profiles import DEFAULT_PROFILE, load_profiles
 from pipelines.deployment import init_home
 from pipelines.display import (
     console,
@@ -58,12 +59,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
     landing = args.landing or get_settings().landing
     started = time.perf_counter()
     summary = generate(
-        landing, first, last, seed=args.seed, scale=args.scale, file_format=args.format
+        landing,
+        first,
+        last,
+        seed=args.seed,
+        scale=args.scale,
+        file_format=args.format,
+        profile=args.profile,
     )
     rows = sum(summary.rows.values())
     console.print(
-        f"Generated {len(summary.months)} months ({month_label(first)}..{month_label(last)}), "
-        f"{rows:,} rows in {len(summary.rows)} tables, into {landing} "
+        f"Generated {len(summary.months)} months ({month_label(first)}..{month_label(last)}) "
+        f"of profile {args.profile}, {rows:,} rows in {len(summary.rows)} tables, into {landing} "
         f"in {time.perf_counter() - started:.1f}s"
     )
     return ExitCode.PUBLISHED
@@ -450,6 +457,12 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--seed", type=int, default=7)
         command.add_argument("--scale", type=float, default=1.0)
         command.add_argument("--format", choices=["csv", "parquet"], default="csv")
+        command.add_argument(
+            "--profile",
+            choices=list(load_profiles()),
+            default=DEFAULT_PROFILE,
+            help="which sources the demo business has (pipelines/demo/profiles.yaml)",
+        )
         command.add_argument(
             "--landing", help="landing directory or URL (default SCORECARD_LANDING)"
         )
