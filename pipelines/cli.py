@@ -34,7 +34,7 @@ from pipelines.display import (
     print_snapshots,
     print_span_kpis,
 )
-from pipelines.home import HOME_VARIABLE
+from pipelines.home import HOME_VARIABLE, home_dir
 from pipelines.periods import add_months, month_label, months_between, parse_month, parse_span
 from pipelines.runner import ExitCode, RunOutcome, run_periods, span_label
 from pipelines.scoring.aggregate import aggregate_kpis
@@ -436,6 +436,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return ExitCode.PUBLISHED
 
 
+def use_home(args: argparse.Namespace) -> None:
+    """--config-dir sets SCORECARD_HOME for the process; a home that does not exist is a typo,
+    not a new deployment (which would silently start an empty warehouse)."""
+    if args.config_dir:
+        os.environ[HOME_VARIABLE] = str(Path(args.config_dir).expanduser().resolve())
+    home = home_dir()
+    if home and not home.is_dir() and args.handler is not cmd_init:
+        raise ConfigError(f"{HOME_VARIABLE} {home}: no such directory (scorecard init creates one)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scorecard", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -517,9 +527,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.config_dir:
-        os.environ[HOME_VARIABLE] = str(Path(args.config_dir).expanduser().resolve())
     try:
+        use_home(args)
         return int(args.handler(args))
     except (ConfigError, ValueError) as error:
         console.print(f"[red]error:[/] {error}", highlight=False)

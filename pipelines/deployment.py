@@ -33,7 +33,7 @@ def yaml_header(name: str, directory: Path) -> str:
     return (
         f"# {PURPOSES[name]}\n"
         f"# Part of the scorecard deployment in {directory} (written by `scorecard init`).\n"
-        f"# Every command validates it (exit 2 naming the key at fault); check it alone with\n"
+        f"# Validated whenever a command reads it (exit 2 naming the key at fault); check it with\n"
         f"#   scorecard --config-dir {directory} validate\n"
         "#\n"
     )

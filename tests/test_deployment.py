@@ -98,3 +98,10 @@ def test_a_broken_pipeline_yaml_in_the_home_is_exit_2_naming_the_file(home: Path
     code = main(["--config-dir", str(home), "run", "--period", "2024-01"])
     assert code == ExitCode.BAD_INPUT
     assert str(pipeline) in capsys.readouterr().out.replace("\n", "")
+
+
+def test_a_home_that_does_not_exist_is_exit_2(isolated_env: Path, capsys):
+    missing = isolated_env / "acme-typo"
+    assert main(["--config-dir", str(missing), "snapshots"]) == ExitCode.BAD_INPUT
+    assert "no such directory" in capsys.readouterr().out
+    assert not missing.exists()
