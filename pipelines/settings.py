@@ -10,7 +10,12 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from pipelines.home import base_dir, config_file, data_dir, env_files
 
@@ -22,8 +27,21 @@ class Target(StrEnum):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="SCORECARD_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="SCORECARD_", env_file_encoding="utf-8", extra="ignore"
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The .env files of the deployment as it is now (SCORECARD_HOME may change in-process)."""
+        dotenv = DotEnvSettingsSource(settings_cls, env_file=env_files())
+        return init_settings, env_settings, dotenv, file_secret_settings
 
     target: Target = Target.DUCKDB
     warehouse: Path = Field(default_factory=lambda: data_dir() / "warehouse.duckdb")
@@ -80,4 +98,4 @@ class Settings(BaseSettings):
 
 def get_settings() -> Settings:
     """Settings as the environment says now (not cached: tests and the CLI change it)."""
-    return Settings(_env_file=env_files())  # type: ignore[call-arg]
+    return Settings()

@@ -84,10 +84,12 @@ def test_relative_paths_in_the_home_env_resolve_against_the_home(home: Path, mon
     (home / ".env").write_text("SCORECARD_WAREHOUSE=data/acme.duckdb\nSCORECARD_LANDING=inbox\n")
     elsewhere = home.parent / "elsewhere"
     elsewhere.mkdir()
+    (elsewhere / ".env").write_text("SCORECARD_WAREHOUSE=cwd.duckdb\nSCORECARD_CURRENCY=EUR\n")
     monkeypatch.chdir(elsewhere)
     monkeypatch.setenv("SCORECARD_HOME", str(home))
     settings = get_settings()
-    assert settings.warehouse == home / "data" / "acme.duckdb"
+    assert settings.warehouse == home / "data" / "acme.duckdb"  # the home's .env wins
+    assert settings.currency == "EUR"  # the working directory's .env is still read
     assert settings.landing == str(home / "inbox")
     assert settings.dagster_home == home / "data" / "dagster_home"
 
