@@ -6,7 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -not -path '*/target/*' 2>/dev/null)
-export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+# A deployment (SCORECARD_HOME, an absolute path) keeps its Dagster instance in its own data/.
+export DAGSTER_HOME ?= $(or $(SCORECARD_HOME),$(CURDIR))/data/dagster_home
 
 .PHONY: install manifest demo test lint dagster bench-attribution bench-backfill bench-validation lock clean
 

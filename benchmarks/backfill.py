@@ -14,7 +14,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-from pipelines.config import PROJECT_ROOT
 from pipelines.demo.generator import generate
 from pipelines.periods import add_months, month_label, months_between
 from pipelines.runner import ExitCode, run_periods
@@ -28,17 +27,12 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench_backfill_"))
-    # The shipped scorecard starts in 2025: score the benchmark's earlier months with it too.
-    scorecard = folder / "scorecard.yaml"
-    shipped = (PROJECT_ROOT / "config" / "scorecard.yaml").read_text()
-    scorecard.write_text(shipped.replace('effective_from: "2025-01"', 'effective_from: "2024-01"'))
     os.environ.update(
         {
             "SCORECARD_TARGET": "duckdb",
             "SCORECARD_WAREHOUSE": str(folder / "warehouse.duckdb"),
             "SCORECARD_LANDING": str(folder / "landing"),
             "DAGSTER_HOME": str(folder / "dagster_home"),
-            "SCORECARD_CONFIG": str(scorecard),
         }
     )
     last = add_months(FIRST, args.months - 1)

@@ -6,12 +6,14 @@ configuration, 3 another pipeline error."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pandas as pd
 from rich.markup import escape
@@ -19,6 +21,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pipelines.config import ConfigError, load_pipeline_config
+from pipelines.demo.profiles import DEFAULT_PROFILE, load_profiles
+from pipelines.deployment import init_home
 from pipelines.display import (
     console,
     pinned_console,
@@ -31,6 +35,7 @@ from pipelines.display import (
     print_snapshots,
     print_span_kpis,
 )
+from pipelines.home import HOME_VARIABLE, home_dir
 from pipelines.periods import (
     QUARTER_PATTERN,
     add_months,
@@ -61,12 +66,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
     landing = args.landing or get_settings().landing
     started = time.perf_counter()
     summary = generate(
-        landing, first, last, seed=args.seed, scale=args.scale, file_format=args.format
+        landing,
+        first,
+        last,
+        seed=args.seed,
+        scale=args.scale,
+        file_format=args.format,
+        profile=args.profile,
     )
     rows = sum(summary.rows.values())
     console.print(
-        f"Generated {len(summary.months)} months ({month_label(first)}..{month_label(last)}), "
-        f"{rows:,} rows in {len(summary.rows)} tables, into {landing} "
+        f"Generated {len(summary.months)} months ({month_label(first)}..{month_label(last)}) "
+        f"of profile {args.profile}, {rows:,} rows in {len(summary.rows)} tables, into {landing} "
         f"in {time.perf_counter() - started:.1f}s"
     )
     return ExitCode.PUBLISHED
@@ -418,6 +429,19 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return ExitCode.PUBLISHED
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    written = init_home(Path(args.directory), force=args.force)
+    home = written[0].parent
+    for path in written:
+        console.print(f"Wrote {path}", markup=False)
+    console.print(
+        f"Edit them, then point the commands at the directory: "
+        f"`{HOME_VARIABLE}={home} scorecard ...` or `scorecard --config-dir {home} ...`",
+        markup=False,
+    )
+    return ExitCode.PUBLISHED
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = get_settings()
     last = last_closed_month()
@@ -435,9 +459,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return ExitCode.PUBLISHED
 
 
+def use_home(args: argparse.Namespace) -> None:
+    """--config-dir sets SCORECARD_HOME for the process; a home that does not exist is a typo,
+    not a new deployment (which would silently start an empty warehouse)."""
+    if args.config_dir:
+        os.environ[HOME_VARIABLE] = str(Path(args.config_dir).expanduser().resolve())
+    home = home_dir()
+    if home and not home.is_dir() and args.handler is not cmd_init:
+        raise ConfigError(f"{HOME_VARIABLE} {home}: no such directory (scorecard init creates one)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scorecard", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--config-dir",
+        metavar="DIR",
+        help=f"deployment directory (scorecard init), sets {HOME_VARIABLE} for this command",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
+
+    init = commands.add_parser("init", help="write a deployment directory (configuration, .env)")
+    init.add_argument("directory", metavar="DIR")
+    init.add_argument("--force", action="store_true", help="overwrite existing files")
+    init.set_defaults(handler=cmd_init)
 
     generate = commands.add_parser("generate", help="write demo data into the landing directory")
     generate.add_argument("--from", dest="from_", metavar="YYYY-MM")
@@ -446,6 +490,12 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--seed", type=int, default=7)
         command.add_argument("--scale", type=float, default=1.0)
         command.add_argument("--format", choices=["csv", "parquet"], default="csv")
+        command.add_argument(
+            "--profile",
+            choices=list(load_profiles()),
+            default=DEFAULT_PROFILE,
+            help="which sources the demo business has (pipelines/demo/profiles.yaml)",
+        )
         command.add_argument(
             "--landing", help="landing directory or URL (default SCORECARD_LANDING)"
         )
@@ -501,6 +551,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        use_home(args)
         return int(args.handler(args))
     except (ConfigError, ValueError) as error:
         console.print(f"[red]error:[/] {error}", highlight=False)

@@ -1,4 +1,5 @@
-"""Pipeline configuration (config/pipeline.yaml): channels, attribution, KPI windows, schedules."""
+"""Pipeline configuration (pipeline.yaml of the deployment directory, else config/): channels,
+attribution, KPI windows, schedules."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from pydantic import (
     model_validator,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PIPELINE_CONFIG_FILE = PROJECT_ROOT / "config" / "pipeline.yaml"
+# PROJECT_ROOT is re-exported: modules locate the checkout's own files through it.
+from pipelines.home import PROJECT_ROOT as PROJECT_ROOT
+from pipelines.home import config_file
 
 ATTRIBUTION_MODELS = (
     "first_touch",
@@ -174,6 +176,16 @@ def load_yaml_model(model: type[Model], path: Path) -> Model:
         raise ConfigError(f"{path}: {problems}") from None
 
 
+def pipeline_config_file() -> Path:
+    return config_file("pipeline.yaml")
+
+
+def load_pipeline_config(path: Path | None = None) -> PipelineConfig:
+    """The pipeline configuration at `path` (default: the deployment's pipeline.yaml)."""
+    return _load_pipeline_config(path or pipeline_config_file())
+
+
 @cache
-def load_pipeline_config(path: Path = PIPELINE_CONFIG_FILE) -> PipelineConfig:
+def _load_pipeline_config(path: Path) -> PipelineConfig:
+    # Keyed by path: a process that changes SCORECARD_HOME reads the new home's file.
     return load_yaml_model(PipelineConfig, path)

@@ -19,9 +19,7 @@ from dagster._core.storage.tags import (
 from dagster._core.utils import make_new_run_id
 
 from pipelines.alerts import alert_for_run, send_alert
-from pipelines.config import PROJECT_ROOT
 from pipelines.failures import BAD_INPUT, CHECK_FAILURE_ERROR, FAILURE_KIND, GATE_CLOSED
-from pipelines.partitions import partition_key
 from pipelines.periods import month_label
 from pipelines.settings import get_settings
 from pipelines.warehouse.lock import writer_lock
@@ -53,9 +51,10 @@ def span_label(first: date, last: date) -> str:
 
 
 def dagster_instance() -> DagsterInstance:
-    """The instance under DAGSTER_HOME (default: data/dagster_home in the project), created with
-    local storage and no telemetry when it does not exist yet."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "data" / "dagster_home")))
+    """The instance under DAGSTER_HOME (default: data/dagster_home of the deployment or project),
+    created with local storage and no telemetry when it does not exist yet."""
+    home = get_settings().dagster_home
+    os.environ["DAGSTER_HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)
     settings = home / "dagster.yaml"
     if not settings.exists():
@@ -72,7 +71,9 @@ def run_periods(
 ) -> RunOutcome:
     """Run the scorecard job over first..last as ONE run (single-run backfill policy); with
     `rescore`, the rescore job (snapshot only, under `rescore_version` if given)."""
+    # Imported here: they read pipeline.yaml, which --config-dir may choose after start-up.
     from pipelines.definitions import defs
+    from pipelines.partitions import partition_key
 
     job = defs.resolve_job_def("rescore_job" if rescore else "scorecard_job")
     run_config = dict(QUIET_CONSOLE)

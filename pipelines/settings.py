@@ -1,4 +1,7 @@
-"""Run-time settings, from the environment (and a `.env` file): where data lives and goes."""
+"""Run-time settings, from the environment (and `.env` files): where data lives and goes.
+
+With a deployment directory (SCORECARD_HOME), its .env is read too, defaults live in its data/
+folder and relative paths resolve against it; without one, against the working directory."""
 
 from __future__ import annotations
 
@@ -7,9 +10,14 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
-from pipelines.config import PROJECT_ROOT
+from pipelines.home import base_dir, config_file, data_dir, env_files
 
 
 class Target(StrEnum):
@@ -19,14 +27,27 @@ class Target(StrEnum):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="SCORECARD_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="SCORECARD_", env_file_encoding="utf-8", extra="ignore"
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The .env files of the deployment as it is now (SCORECARD_HOME may change in-process)."""
+        dotenv = DotEnvSettingsSource(settings_cls, env_file=env_files())
+        return init_settings, env_settings, dotenv, file_secret_settings
+
     target: Target = Target.DUCKDB
-    warehouse: Path = Field(PROJECT_ROOT / "data" / "warehouse.duckdb")
+    warehouse: Path = Field(default_factory=lambda: data_dir() / "warehouse.duckdb")
     pg_url: str = "postgresql://postgres@127.0.0.1:5432/scorecard"
-    landing: str = str(PROJECT_ROOT / "data" / "landing")
-    config: Path = PROJECT_ROOT / "config" / "scorecard.yaml"
+    landing: str = Field(default_factory=lambda: str(data_dir() / "landing"))
+    config: Path = Field(default_factory=lambda: config_file("scorecard.yaml"))
     currency: str = Field("USD", pattern="^[A-Z]{3}$")
     # DuckDB's memory cap (its default is 80% of RAM); past it, DuckDB spills to disk.
     duckdb_memory_limit: str = Field("4GB", pattern=r"^\d+(\.\d+)?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
@@ -35,13 +56,26 @@ class Settings(BaseSettings):
     bi_copy: Path | None = None
 
     # Failure alerts: always appended to this JSON-lines file; also POSTed to the webhook if set.
-    alert_log: Path = PROJECT_ROOT / "data" / "alerts.log"
+    alert_log: Path = Field(default_factory=lambda: data_dir() / "alerts.log")
     alert_webhook: str = Field("", pattern=r"^(https?://\S+)?$")
 
-    @field_validator("warehouse", "config", "bi_copy", "alert_log")
+    # Dagster's instance (run history, schedules); DAGSTER_HOME, without the prefix.
+    dagster_home: Path = Field(
+        default_factory=lambda: data_dir() / "dagster_home", validation_alias="DAGSTER_HOME"
+    )
+
+    @field_validator("warehouse", "config", "bi_copy", "alert_log", "dagster_home")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
-        return value.expanduser().resolve() if value else None
+        return (base_dir() / value.expanduser()).resolve() if value else None
+
+    @field_validator("landing")
+    @classmethod
+    def _landing(cls, value: str) -> str:
+        """A relative local folder resolves like the paths above; a URL is left as it is."""
+        if "://" in value or Path(value).is_absolute():
+            return value
+        return str((base_dir() / value).resolve())
 
     @property
     def bi_copy_path(self) -> Path:

@@ -25,6 +25,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     monkeypatch.setenv("SCORECARD_ALERT_LOG", str(tmp_path / "alerts.log"))
     monkeypatch.delenv("SCORECARD_ALERT_WEBHOOK", raising=False)
+    monkeypatch.setenv("SCORECARD_HOME", "")  # the checkout's config/: the demo
     (tmp_path / "dagster_home").mkdir()
     return tmp_path
 

@@ -17,6 +17,14 @@ def test_generate_writes_every_table(isolated_env: Path, capsys):
     assert "Generated 2 months" in capsys.readouterr().out
 
 
+def test_generate_writes_the_tables_of_a_profile(isolated_env: Path, capsys):
+    argv = ["generate", "--from", "2025-01", "--to", "2025-01", "--scale", "0.1"]
+    assert main([*argv, "--profile", "b2b-crm"]) == ExitCode.PUBLISHED
+    written = {path.name for path in (isolated_env / "landing").iterdir()}
+    assert written == {"leads", "reps", "teams", "targets", "manual_kpis"}
+    assert "of profile b2b-crm" in capsys.readouterr().out
+
+
 def test_a_bad_scorecard_is_exit_2_before_anything_runs(isolated_env: Path, monkeypatch, capsys):
     scorecard = isolated_env / "scorecard.yaml"
     scorecard.write_text("versions: []\n")

@@ -41,3 +41,29 @@ def test_schedules_pick_the_open_month_daily_and_the_closed_month_monthly():
     context = build_schedule_context(scheduled_execution_time=datetime(2025, 3, 2, 7))
     assert daily_open_period(context).partition_key == "2025-03-01"
     assert monthly_close_period(context).partition_key == "2025-02-01"
+
+
+def test_definitions_read_the_deployment_directory(tmp_path):
+    """`SCORECARD_HOME=DIR dagster dev`: partitions and schedules come from the home's
+    pipeline.yaml (in a fresh interpreter: the definitions are built on import)."""
+    import os
+    import subprocess
+    import sys
+
+    from pipelines.deployment import init_home
+
+    init_home(tmp_path)
+    pipeline = tmp_path / "pipeline.yaml"
+    text = pipeline.read_text().replace('first_period: "2024-01"', 'first_period: "2021-05"')
+    pipeline.write_text(text.replace("close_day: 2 ", "close_day: 5 "))
+    probe = (
+        "from pipelines.definitions import defs;"
+        " from pipelines.partitions import monthly_partitions as p;"
+        " s = {s.name: s for s in defs.schedules}['monthly_close_period'];"
+        " print(p.start.date(), s.cron_schedule)"
+    )
+    env = {**os.environ, "SCORECARD_HOME": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split()[0] == "2021-05-01" and "5 * *" in out

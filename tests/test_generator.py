@@ -10,9 +10,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
-from pipelines.config import load_pipeline_config
+from pipelines.config import ConfigError, load_pipeline_config
 from pipelines.demo.generator import generate
+from pipelines.demo.profiles import load_profiles
 from pipelines.extract.contract import ColumnType, load_contract
 from pipelines.periods import month_label, months_between
 
@@ -267,3 +269,101 @@ def test_the_demo_business_looks_like_one(landing):
     assert set(targets["entity_type"]) == {"company", "team", "rep", "channel", "campaign"}
     manual = read(landing, "manual_kpis")
     assert set(manual["kpi"]) == {"training_completion", "innovation_proposals", "compliance_rate"}
+
+
+PROFILE_TABLES = {
+    "ecommerce-no-ads": {"orders", "order_items", "customers", "refunds", "targets"},
+    "b2b-crm": {"leads", "reps", "teams", "targets", "manual_kpis"},
+}
+PROFILE_BLANKS = {
+    "ecommerce-no-ads": {"order_items": ["unit_cost"], "customers": ["email", "owner_rep_id"]},
+    "b2b-crm": {"leads": ["customer_id"]},
+}
+
+
+@pytest.fixture(scope="module")
+def profiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each partial profile generated with the same arguments as the full `landing`."""
+    folders = {name: tmp_path_factory.mktemp(name) for name in PROFILE_TABLES}
+    for name, folder in folders.items():
+        generate(folder, FIRST, LAST, profile=name, **SMALL)
+    return folders
+
+
+def test_the_full_profile_is_the_default(landing, tmp_path):
+    generate(tmp_path, FIRST, LAST, profile="full", **SMALL)
+    files = [f"{name}/{month}.csv" for name in CONTRACT.tables for month in MONTHS]
+    _, mismatched, errors = filecmp.cmpfiles(landing, tmp_path, files, shallow=False)
+    assert (mismatched, errors) == ([], [])
+
+
+@pytest.mark.parametrize("profile", PROFILE_TABLES)
+def test_a_profile_writes_exactly_its_tables_and_blanks_its_columns(profiled, profile):
+    folder = profiled[profile]
+    assert {path.name for path in folder.iterdir()} == PROFILE_TABLES[profile]
+    for table, columns in PROFILE_BLANKS[profile].items():
+        rows = read(folder, table)
+        assert len(rows) > 0 and (rows[columns] == "").all().all(), table
+
+
+@pytest.mark.parametrize("profile", PROFILE_TABLES)
+def test_a_profile_keeps_the_full_business_figures(landing, profiled, profile):
+    """Same seed, same simulation: what a profile writes untouched is byte for byte full's."""
+    untouched = PROFILE_TABLES[profile] - set(PROFILE_BLANKS[profile]) - {"targets"}
+    files = [f"{name}/{month}.csv" for name in untouched for month in MONTHS]
+    _, mismatched, errors = filecmp.cmpfiles(landing, profiled[profile], files, shallow=False)
+    assert (mismatched, errors) == ([], [])
+    for table, blanked in PROFILE_BLANKS[profile].items():
+        kept = read(landing, table).drop(columns=blanked)
+        assert read(profiled[profile], table).drop(columns=blanked).equals(kept), table
+
+
+@pytest.mark.parametrize("profile", PROFILE_TABLES)
+def test_a_profile_is_deterministic(profiled, profile, tmp_path):
+    generate(tmp_path, FIRST, LAST, profile=profile, **SMALL)
+    files = [f"{name}/{month}.csv" for name in PROFILE_TABLES[profile] for month in MONTHS]
+    _, mismatched, errors = filecmp.cmpfiles(profiled[profile], tmp_path, files, shallow=False)
+    assert (mismatched, errors) == ([], [])
+
+
+def test_profiles_plan_only_what_their_tables_measure(landing, profiled):
+    shop = read(profiled["ecommerce-no-ads"], "targets")
+    assert set(zip(shop["entity_type"], shop["kpi"], strict=True)) == {
+        ("company", "revenue"), ("company", "new_customers")
+    }  # fmt: skip
+    crm = read(profiled["b2b-crm"], "targets")
+    assert set(crm["entity_type"]) == {"team", "rep", "channel"}
+    assert not {"revenue", "roas", "cac", "complaint_rate"} & set(crm["kpi"])
+    full = read(landing, "targets").set_index(["period", "entity_type", "entity_id", "kpi"])
+    planned = crm.set_index(["period", "entity_type", "entity_id", "kpi"])
+    assert planned["target_value"].equals(full.loc[planned.index, "target_value"])
+
+
+def test_references_resolve_inside_each_profile(profiled):
+    shop = profiled["ecommerce-no-ads"]
+    orders = read(shop, "orders")
+    assert set(orders["customer_id"]) <= set(read(shop, "customers")["customer_id"])
+    assert set(read(shop, "order_items")["order_id"]) <= set(orders["order_id"])
+    assert set(read(shop, "refunds")["order_id"]) <= set(orders["order_id"])
+    crm = profiled["b2b-crm"]
+    reps = read(crm, "reps")
+    assert set(read(crm, "leads")["rep_id"]) <= set(reps["rep_id"])
+    assert set(reps["team_id"]) <= set(read(crm, "teams")["team_id"])
+    assert (read(crm, "leads")["origin_channel"] != "").all()
+
+
+@pytest.mark.parametrize(
+    ("profile", "problem"),
+    [
+        ({"description": "x", "tables": ["leads"]}, "leads.rep_id references reps"),
+        ({"description": "x", "tables": ["orders"], "blank": {"orders": ["order_id"]}}, "a key"),
+        ({"description": "x", "tables": ["teams"], "targets": {}}, "does not write the targets"),
+        ({"description": "x", "targets": {"company": ["leads"]}}, "company leads is not in"),
+        ({"description": "x", "tables": ["ledger"]}, "unknown table ledger"),
+    ],
+)
+def test_a_bad_profile_names_the_problem(tmp_path, profile, problem):
+    path = tmp_path / "profiles.yaml"
+    path.write_text(yaml.safe_dump({"full": {"description": "all"}, "odd": profile}))
+    with pytest.raises(ConfigError, match=problem):
+        load_profiles(path)

@@ -25,9 +25,10 @@ SCORE_TABLES = ("kpi_scores", "entity_scores", "alerts")
 
 
 def with_new_version(path: Path) -> Path:
-    """The default scorecard's first version, plus version "test.2" from 2025-03 that scores
+    """The default scorecard's version 2025.1, plus version "test.2" from 2025-03 that scores
     reps on revenue and won deals alone."""
-    first = yaml.safe_load((PROJECT_ROOT / "config" / "scorecard.yaml").read_text())["versions"][0]
+    versions = yaml.safe_load((PROJECT_ROOT / "config" / "scorecard.yaml").read_text())["versions"]
+    first = next(version for version in versions if version["version"] == "2025.1")
     later = json.loads(json.dumps(first))
     later.update(version="test.2", effective_from="2025-03")
     rep_kpis = [k for k in later["entity_types"]["rep"]["kpis"] if k["kpi"] in NEW_REP_WEIGHTS]

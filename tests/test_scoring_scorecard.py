@@ -125,7 +125,7 @@ def test_catalogue_errors_name_the_kpi_and_the_problem(
 
 def test_weights_not_summing_to_100_name_the_entity_type_and_the_sum(tmp_path: Path) -> None:
     message = load_error(tmp_path, lambda d: kpi_entry(d, "team", "revenue").update(weight=30))
-    assert "version '2025.1'" in message
+    assert "version 'baseline'" in message
     assert "team: weights sum to 95, expected 100" in message
 
 
@@ -247,11 +247,16 @@ def test_rollup_basis_is_equal_or_a_team_and_rep_kpi(tmp_path: Path) -> None:
     )
 
 
-def second_version(effective_from: str, name: str = "2025.2") -> Edit:
+def second_version(effective_from: str | None, name: str = "2025.2") -> Edit:
+    """Versions 2025.1 (from 2025-01) and a copy of it named `name`, effective as given."""
+
     def edit(data: dict) -> None:
-        later = json.loads(json.dumps(data["versions"][0]))
-        later.update(version=name, effective_from=effective_from)
-        data["versions"] = [data["versions"][0], later]
+        first = data["versions"][1]
+        later = {**json.loads(json.dumps(first)), "version": name}
+        later.pop("effective_from")
+        if effective_from is not None:
+            later["effective_from"] = effective_from
+        data["versions"] = [first, later]
 
     return edit
 
@@ -287,3 +292,46 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
         load_scorecard(tmp_path / "absent.yaml")
     assert isinstance(raised.value, ConfigError)
     assert isinstance(raised.value, ValueError)
+
+
+PUBLISHED_HASHES = {
+    "2025.1": "5a4010c654579a725275055c0b89edbfa53b490f30e4b22eab6883ce889dc1ab",
+    "2026.1": "68d769591198d0ff96545ad3b742fa2438e0a25168bb8f526dabd8e554c44a00",
+}
+
+
+def test_published_versions_keep_their_hashes() -> None:
+    """Snapshots record these: the shipped file may add versions, never change these two."""
+    hashes = {v.version: scorecard_hash(v) for v in load_scorecard(DEFAULT_FILE).versions}
+    assert {name: hashes[name] for name in PUBLISHED_HASHES} == PUBLISHED_HASHES
+
+
+def test_the_shipped_baseline_scores_any_earlier_period() -> None:
+    scorecard = load_scorecard(DEFAULT_FILE)
+    assert [v.effective_label for v in scorecard.versions] == ["beginning", "2025-01", "2026-01"]
+    assert scorecard.version_for(date(2023, 3, 1)).version == "baseline"
+    assert scorecard.version_for(date(2024, 12, 1)).version == "baseline"
+    assert scorecard.version_for(date(2025, 1, 1)).version == "2025.1"
+    baseline, published = scorecard.versions[0], scorecard.versions[1]
+    assert baseline.entity_types == published.entity_types
+
+
+def test_only_the_first_version_may_be_effective_from_the_beginning(tmp_path: Path) -> None:
+    def beginning_first(data: dict) -> None:
+        data["versions"][0]["effective_from"] = "beginning"
+
+    scorecard = load_scorecard(write(tmp_path, beginning_first))
+    assert scorecard.version_for(date(1999, 1, 1)).version == "baseline"
+    message = load_error(tmp_path, second_version(None))
+    assert "version 2025.2: effective_from is required; only the first version may omit it" in (
+        message
+    )
+    assert "only the first version" in load_error(tmp_path, second_version("beginning"))
+
+
+def test_versions_still_increase_after_one_from_the_beginning(tmp_path: Path) -> None:
+    def reorder(data: dict) -> None:
+        data["versions"][1]["effective_from"] = "2026-01"
+
+    assert "effective_from must increase" in load_error(tmp_path, reorder)
+    assert "['beginning', '2026-01', '2026-01']" in load_error(tmp_path, reorder)

@@ -1,4 +1,5 @@
-"""`generate`: write every input-contract table of a month range as demo files into a landing area.
+"""`generate`: write the input-contract tables of a demo profile (default: all of them) for a month
+range as demo files into a landing area.
 
 The same arguments always give byte-identical files: one seeded random generator, consumed in a
 fixed order, and no clock but `as_of`. Nothing is dated at or after the cutoff, the earlier of
@@ -15,10 +16,10 @@ import numpy as np
 from pipelines.config import load_pipeline_config
 from pipelines.demo.assumptions import load_assumptions
 from pipelines.demo.files import FileFormat, LandingWriter
+from pipelines.demo.profiles import DEFAULT_PROFILE, profile_named
 from pipelines.demo.simulation import Business
 from pipelines.demo.timeline import month_window, to_seconds
 from pipelines.demo.world import build_world
-from pipelines.extract.contract import load_contract
 from pipelines.periods import months_between
 
 
@@ -38,8 +39,11 @@ def generate(
     scale: float = 1.0,
     file_format: FileFormat = "csv",
     as_of: datetime | None = None,
+    profile: str = DEFAULT_PROFILE,
 ) -> GenerationSummary:
-    """Simulate the months first_month..last_month and write one file per table and month."""
+    """Simulate the months first_month..last_month and write one file per table of the profile
+    and month."""
+    shape = profile_named(profile)
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
     months = months_between(first_month.replace(day=1), last_month.replace(day=1))
@@ -52,9 +56,9 @@ def generate(
         rng, assumptions, config, world, scale=scale, first_month=windows[0], cutoff=cutoff
     )
     writer = LandingWriter(landing, file_format)
-    rows = dict.fromkeys(load_contract().tables, 0)
+    rows = dict.fromkeys(shape.written_tables(), 0)
     for window in windows:
         tables = business.month(window)
         for name in rows:
-            rows[name] += writer.write(name, window.month, tables[name])
+            rows[name] += writer.write(name, window.month, shape.shape(name, tables[name]))
     return GenerationSummary(months=months, rows=rows, landing=str(landing))

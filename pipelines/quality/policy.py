@@ -1,4 +1,5 @@
-"""The data quality policy (config/quality.yaml): severities and thresholds, data not code."""
+"""The data quality policy (quality.yaml of the deployment directory, else config/): severities and
+thresholds, data not code."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipelines.config import PROJECT_ROOT, load_yaml_model
+from pipelines.config import load_yaml_model
+from pipelines.home import config_file
 from pipelines.quality.check_results import Severity
-
-QUALITY_POLICY_FILE = PROJECT_ROOT / "config" / "quality.yaml"
 
 
 class QuarantinePolicy(BaseModel):
@@ -55,6 +55,12 @@ class QualityPolicy(BaseModel):
         return self.checks.get(check_name, Severity.BLOCKING)
 
 
+def load_quality_policy(path: Path | None = None) -> QualityPolicy:
+    """The policy at `path` (default: the deployment's quality.yaml)."""
+    return _load_quality_policy(path or config_file("quality.yaml"))
+
+
 @cache
-def load_quality_policy(path: Path = QUALITY_POLICY_FILE) -> QualityPolicy:
+def _load_quality_policy(path: Path) -> QualityPolicy:
+    # Keyed by path: a process that changes SCORECARD_HOME reads the new home's file.
     return load_yaml_model(QualityPolicy, path)

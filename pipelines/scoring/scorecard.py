@@ -20,6 +20,7 @@ from pipelines.scoring.curves import Curve
 from pipelines.scoring.kpi_catalogue import Direction, EntityType, Unit, kpi_catalogue
 
 WEIGHT_TOTAL = 100.0
+BEGINNING = "beginning"  # effective_from of a first version that scores every earlier period
 STAGED_ENTITY_TYPES = (EntityType.TEAM, EntityType.REP)  # reps take their team's stage
 
 
@@ -154,7 +155,8 @@ class ScorecardVersion(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: str = Field(min_length=1)
-    effective_from: str
+    # None (omitted, or `beginning`): effective from the beginning; only the first version may be.
+    effective_from: str | None = None
     grade_bands: tuple[GradeBand, ...] = DEFAULT_GRADE_BANDS
     bonus_tiers: tuple[BonusTier, ...] = DEFAULT_BONUS_TIERS
     alert_threshold: float = Field(0.15, gt=0)
@@ -163,7 +165,9 @@ class ScorecardVersion(BaseModel):
 
     @field_validator("effective_from")
     @classmethod
-    def _month(cls, value: str) -> str:
+    def _month(cls, value: str | None) -> str | None:
+        if value is None or value == BEGINNING:
+            return None
         return month_label(parse_month(value))
 
     @property
@@ -173,7 +177,12 @@ class ScorecardVersion(BaseModel):
 
     @property
     def first_month(self) -> date:
-        return parse_month(self.effective_from)
+        """The first month scored with this version (date.min: from the beginning)."""
+        return parse_month(self.effective_from) if self.effective_from else date.min
+
+    @property
+    def effective_label(self) -> str:
+        return self.effective_from or BEGINNING
 
     def kpi_lists(self) -> Iterator[tuple[EntityType, str | None, list[ScoredKpi]]]:
         """(entity type, stage or None for the default list, KPIs) for every list of the version."""
@@ -289,10 +298,17 @@ class Scorecard(BaseModel):
         repeated = _repeated([v.version for v in self.versions])
         if repeated:
             raise ValueError(f"duplicate version: {', '.join(repeated)}")
-        months = [v.effective_from for v in self.versions]
-        if months != sorted(set(months)):
+        later = [v.version for v in self.versions[1:] if v.effective_from is None]
+        if later:
             raise ValueError(
-                f"effective_from must increase from one version to the next, got {months}"
+                f"version {', '.join(later)}: effective_from is required; only the first version "
+                f"may omit it (or say '{BEGINNING}') to apply to every period before the next"
+            )
+        months = [v.first_month for v in self.versions]
+        if months != sorted(set(months)):
+            labels = [v.effective_label for v in self.versions]
+            raise ValueError(
+                f"effective_from must increase from one version to the next, got {labels}"
             )
         return self
 
@@ -303,7 +319,8 @@ class Scorecard(BaseModel):
             first = self.versions[0]
             raise ScorecardConfigError(
                 f"no scorecard version is effective in {month_label(period)}: "
-                f"the first, '{first.version}', applies from {first.effective_from}"
+                f"the first, '{first.version}', applies from {first.effective_from}; add a "
+                f"version before it, effective from '{BEGINNING}' or an earlier month"
             )
         return effective[-1]
 
