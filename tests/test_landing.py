@@ -127,11 +127,16 @@ def test_truncated_file_fails_naming_the_file(warehouse, tmp_path):
     assert warehouse.scalar("select count(*) from raw.orders") == 0
 
 
-def test_missing_required_file_fails_and_missing_optional_file_lands_nothing(warehouse, tmp_path):
-    with pytest.raises(LandingError, match="no file for table 'orders' in 2025-01"):
-        land(warehouse, tmp_path, "orders")
-    [batch] = land(warehouse, tmp_path, "refunds")
-    assert batch.rows_read == 0 and batch.source is None
+def test_a_month_without_a_file_lands_no_batch_and_a_header_only_file_an_empty_one(
+    warehouse, tmp_path
+):
+    assert land(warehouse, tmp_path, "orders") == []
+    assert warehouse.scalar("select count(*) from quality.landed_batches") == 0
+
+    write(tmp_path, "orders", ORDERS_HEADER)
+    [batch] = land(warehouse, tmp_path, "orders")
+    assert (batch.rows_read, batch.rows_landed) == (0, 0) and batch.source
+    assert warehouse.scalar("select rows_read from quality.landed_batches") == 0
 
 
 def test_parquet_lands_like_csv(warehouse, tmp_path):

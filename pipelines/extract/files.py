@@ -18,7 +18,7 @@ FORMATS = ("csv", "parquet")
 
 
 class LandingError(ValueError):
-    """A landing file is missing, unreadable or off-contract: the message names file and column."""
+    """A landing file is unreadable, ambiguous or off-contract: the message names file and column."""
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,9 @@ class LandingFile:
     format: str
 
 
-def find_file(landing: str, table: str, month: date, *, required: bool) -> LandingFile | None:
-    """The file `<landing>/<table>/<YYYY-MM>.<csv|parquet>`; None for an absent optional one."""
+def find_file(landing: str, table: str, month: date) -> LandingFile | None:
+    """The file `<landing>/<table>/<YYYY-MM>.<csv|parquet>`; None when the month has none: no
+    table is required, a missing file means nothing was sent for that month."""
     fs, root = fsspec.core.url_to_fs(landing)
     stem = f"{root.rstrip('/')}/{table}/{month_label(month)}"
     found = [fmt for fmt in FORMATS if fs.exists(f"{stem}.{fmt}")]
@@ -40,12 +41,6 @@ def find_file(landing: str, table: str, month: date, *, required: bool) -> Landi
             "expected exactly one file per table and month"
         )
     if not found:
-        if required:
-            raise LandingError(
-                f"{landing}/{table}/{month_label(month)}.csv: no file for table '{table}' in "
-                f"{month_label(month)}; expected {table}/{month_label(month)}.csv or .parquet "
-                f"under {landing}"
-            )
         return None
     path = f"{stem}.{found[0]}"
     url = path if _is_local(fs) else fs.unstrip_protocol(path)

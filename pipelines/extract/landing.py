@@ -66,15 +66,14 @@ class LandingRules:
 def land_table(
     warehouse: Warehouse, landing: str, table: Table, months: list[date], rules: LandingRules
 ) -> list[LandedBatch]:
-    """Land `table` for each month; a bad file raises LandingError naming file and column."""
+    """Land `table`'s file of each month that has one (a month without a file lands no batch);
+    a bad file raises LandingError naming file and column."""
     batches = []
     with duckdb.connect() as scratch:
         for month in months:
-            file = find_file(landing, table.name, month, required=table.required)
-            if file is None:
-                batches.append(LandedBatch(table.name, month, "", None, 0, 0, 0))
-                continue
-            batches.append(_land_file(warehouse, scratch, table, file, rules))
+            file = find_file(landing, table.name, month)
+            if file is not None:
+                batches.append(_land_file(warehouse, scratch, table, file, rules))
     return batches
 
 
