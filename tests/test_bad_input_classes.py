@@ -20,8 +20,8 @@ from pipelines.extract.contract import load_contract
 from pipelines.extract.files import LandingError
 from pipelines.extract.landing import LandedBatch
 from pipelines.quality.landed_rows import LandedPartition
-from pipelines.quality.raw_suite import validate_landed
 from pipelines.quality.policy import TrendPolicy
+from pipelines.quality.raw_suite import validate_landed
 from pipelines.quality.referential import check_foreign_keys
 from pipelines.quality.row_trend import months_without_file, row_count_trends
 from pipelines.quality.suites import load_suites

@@ -18,7 +18,7 @@ FORMATS = ("csv", "parquet")
 
 
 class LandingError(ValueError):
-    """A landing file is unreadable, ambiguous or off-contract: the message names file and column."""
+    """A landing file is unreadable, ambiguous or off-contract; the message names file, column."""
 
 
 @dataclass(frozen=True)
