@@ -82,7 +82,7 @@ def validate_landed(
     rules = row_rules(
         table, load_suites().of(table.name), channels=channels, currencies=currencies, now=now
     )
-    runnable = [rule for rule in rules if rule.column in present]
+    runnable = [rule for rule in rules if rule.columns <= present]
     rows_by_batch, rule_outcomes = evaluate_rules(warehouse, table, partitions, runnable)
     total = sum(rows_by_batch.values())
     missing_key = [k for k in table.key if k not in present]
@@ -92,9 +92,9 @@ def validate_landed(
         else evaluate_unique_key(warehouse, table, partitions, total)
     )
     unevaluated = [
-        _not_evaluated(rule.expectation, rule.column, [rule.column])
+        _not_evaluated(rule.expectation, rule.column, sorted(rule.columns - present))
         for rule in rules
-        if rule.column not in present
+        if not rule.columns <= present
     ]
     return SuiteResult(
         table=table.name,
