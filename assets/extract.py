@@ -6,7 +6,7 @@ the landed rows against the trailing months' and, for a table with foreign keys
 (pipelines/quality/suites.yaml), its rows whose parent was never landed. A child table depends
 on its parent tables, so a run lands the parents first."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 from dagster import (
     AssetCheckSpec,
@@ -95,11 +95,7 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
         settings = get_settings()
         config = load_pipeline_config()
         policy = load_quality_policy()
-        rules = LandingRules(
-            channels=list(config.channels),
-            currencies=[settings.currency],
-            now=datetime.now(UTC),
-        )
+        rules = LandingRules.configured(config, settings.currency)
         with warehouse.open() as wh:
             ensure_layout(wh)
             try:

@@ -17,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from pipelines.channels import OTHER_CHANNEL, ChannelMapping, check_channel_name
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PIPELINE_CONFIG_FILE = PROJECT_ROOT / "config" / "pipeline.yaml"
 
@@ -140,6 +142,7 @@ class PipelineConfig(BaseModel):
 
     first_period: str
     channels: dict[str, Channel]
+    channel_mapping: ChannelMapping = ChannelMapping()
     attribution: Attribution = Attribution()
     kpis: Kpis = Kpis()
     schedules: Schedules = Schedules()
@@ -150,6 +153,27 @@ class PipelineConfig(BaseModel):
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
             raise ValueError("must be a month YYYY-MM")
         return value
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_names(cls, value: dict[str, Channel]) -> dict[str, Channel]:
+        for name in value:
+            check_channel_name(name)
+        return value
+
+    @model_validator(mode="after")
+    def _mapped_to_known_channels(self) -> PipelineConfig:
+        """With `unmapped: other`, `other` is a known unpaid channel; every rule maps to one."""
+        if self.channel_mapping.unmapped == "other":
+            self.channels.setdefault(OTHER_CHANNEL, Channel(paid=False))
+        unknown = [
+            f"channel_mapping.rules.{i}: channel '{rule.channel}' is not one of channels"
+            for i, rule in enumerate(self.channel_mapping.rules)
+            if rule.channel not in self.channels
+        ]
+        if unknown:
+            raise ValueError("; ".join(unknown))
+        return self
 
     @property
     def paid_channels(self) -> list[str]:

@@ -97,7 +97,8 @@ BAD_ROWS = {
     "unknown_channel": BadRow(
         "ad_spend",
         "2025-01-03,carrier_pigeon,c1,Winter,100,10,5.00,USD\n",
-        "channel: unknown channel 'carrier_pigeon', expected one of direct, paid_search, email",
+        "channel: unmapped channel label 'carrier_pigeon', map it to a channel with a rule in "
+        "config/pipeline.yaml channel_mapping.rules (or set unmapped: other)",
     ),
     "unknown_currency": BadRow(
         "orders",

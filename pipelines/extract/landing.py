@@ -8,12 +8,15 @@ staging keeps the latest row per key."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import duckdb
 import pyarrow as pa
 
+from pipelines.channels import ChannelMapping
+from pipelines.config import PipelineConfig
+from pipelines.extract.channel_labels import add_mapped_channels
 from pipelines.extract.contract import Table
 from pipelines.extract.files import LandingError, LandingFile, find_file, local_copy
 from pipelines.extract.validation import bound_parameters, reason_expression, typed_select_list
@@ -56,11 +59,23 @@ class LandedBatch:
 
 @dataclass(frozen=True)
 class LandingRules:
-    """What the checks compare against: the known channels, the reporting currency, the clock."""
+    """What the checks compare against: the known channels and how raw labels map to them, the
+    reporting currency, the clock."""
 
     channels: list[str]
     currencies: list[str]
     now: datetime
+    channel_mapping: ChannelMapping = field(default_factory=ChannelMapping)
+
+    @classmethod
+    def configured(cls, config: PipelineConfig, currency: str) -> LandingRules:
+        """The rules of the pipeline configuration, on the clock of now."""
+        return cls(
+            channels=list(config.channels),
+            currencies=[currency],
+            now=datetime.now(UTC),
+            channel_mapping=config.channel_mapping,
+        )
 
 
 def land_table(
@@ -155,9 +170,8 @@ def _split(
     rules: LandingRules,
 ) -> tuple[pa.Table, pa.Table]:
     """Typed good rows with batch columns, and quarantine rows with reason and original values."""
-    parameters = bound_parameters(
-        table, channels=rules.channels, currencies=rules.currencies, now=rules.now
-    )
+    add_mapped_channels(scratch, table, rules.channel_mapping, rules.channels)
+    parameters = bound_parameters(table, currencies=rules.currencies, now=rules.now)
     scratch.execute(
         f"create or replace table checked as "
         f"select *, {reason_expression(table)} as _reason from incoming",
