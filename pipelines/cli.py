@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from rich.markup import escape
@@ -30,14 +31,24 @@ from pipelines.display import (
     print_snapshots,
     print_span_kpis,
 )
-from pipelines.periods import add_months, month_label, months_between, parse_month, parse_span
-from pipelines.runner import ExitCode, RunOutcome, run_periods, span_label
+from pipelines.exit_codes import ExitCode
+from pipelines.periods import (
+    add_months,
+    month_label,
+    months_between,
+    parse_month,
+    parse_span,
+    span_label,
+)
 from pipelines.scoring.aggregate import aggregate_kpis
 from pipelines.scoring.scorecard import load_scorecard
 from pipelines.settings import Target, get_settings
 from pipelines.snapshot.diff import snapshot_diff
 from pipelines.warehouse import Warehouse, WarehouseError, connect
 from pipelines.warehouse.schema import ensure_layout
+
+if TYPE_CHECKING:
+    from pipelines.runner import RunOutcome
 
 DEMO_MONTHS = 18
 
@@ -75,6 +86,8 @@ def _run_with_progress(
     first: date, last: date, rescore: bool = False, version: str | None = None
 ) -> tuple[RunOutcome, float]:
     """One Dagster run over first..last behind a progress bar; the outcome and its wall time."""
+    from pipelines.runner import run_periods  # Dagster loads only for commands that run
+
     # Configuration is checked before anything runs: a bad file is exit 2, not a failed run.
     load_pipeline_config()
     scorecard = load_scorecard(get_settings().config)

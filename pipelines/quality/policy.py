@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipelines.config import PROJECT_ROOT, load_yaml_model
-from pipelines.quality.check_results import Severity
 
 QUALITY_POLICY_FILE = PROJECT_ROOT / "config" / "quality.yaml"
+
+
+class Severity(StrEnum):
+    BLOCKING = "blocking"
+    WARNING = "warning"
 
 
 class QuarantinePolicy(BaseModel):
