@@ -30,7 +30,14 @@ from pipelines.partitions import context_months, monthly_partitions
 from pipelines.periods import month_label, parse_month
 from pipelines.quality.check_results import CheckVerdict, Severity, check_result, record_verdicts
 from pipelines.quality.landed_rows import LandedPartition
-from pipelines.quality.policy import QualityPolicy, load_quality_policy
+from pipelines.quality.policy import (
+    QUARANTINE_CHECK,
+    REFERENTIAL_CHECK,
+    ROW_TREND_CHECK,
+    SUITE_CHECK,
+    QualityPolicy,
+    load_quality_policy,
+)
 from pipelines.quality.raw_suite import validate_landed
 from pipelines.quality.referential import check_foreign_keys
 from pipelines.quality.row_trend import months_without_file, row_count_trends
@@ -41,11 +48,7 @@ from pipelines.warehouse import Warehouse
 from pipelines.warehouse.lock import WAREHOUSE_POOL
 from pipelines.warehouse.schema import ensure_layout
 
-SUITE_CHECK = "contract_suite"
-QUARANTINE_CHECK = "quarantine_share"
 QUARANTINE_SAMPLE_ROWS = 5  # quarantined rows shown with a quarantine_share verdict
-REFERENTIAL_CHECK = "referential_integrity"
-ROW_TREND_CHECK = "row_count_trend"
 
 
 def _check_spec(key: AssetKey, name: str, description: str) -> AssetCheckSpec:

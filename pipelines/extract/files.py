@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import fsspec
 
-from pipelines.periods import month_label
+from pipelines.periods import month_label, parse_month
 
 FORMATS = ("csv", "parquet")
+MONTH_FILE = re.compile(r"(\d{4}-(?:0[1-9]|1[0-2]))\.(?:csv|parquet)")
 
 
 class LandingError(ValueError):
@@ -45,6 +47,17 @@ def find_file(landing: str, table: str, month: date) -> LandingFile | None:
     path = f"{stem}.{found[0]}"
     url = path if _is_local(fs) else fs.unstrip_protocol(path)
     return LandingFile(table=table, month=month, url=url, format=found[0])
+
+
+def months_in_landing(landing: str, table: str) -> list[date]:
+    """The months that have a `<table>/<YYYY-MM>.<csv|parquet>` file in the landing, sorted."""
+    fs, root = fsspec.core.url_to_fs(landing)
+    folder = f"{root.rstrip('/')}/{table}"
+    if not fs.isdir(folder):
+        return []
+    names = (PurePosixPath(path).name for path in fs.ls(folder, detail=False))
+    found = (MONTH_FILE.fullmatch(name) for name in names)
+    return sorted({parse_month(match[1]) for match in found if match})
 
 
 def _is_local(fs: fsspec.AbstractFileSystem) -> bool:

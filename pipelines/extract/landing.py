@@ -88,17 +88,18 @@ def land_table(
         for month in months:
             file = find_file(landing, table.name, month)
             if file is not None:
-                batches.append(_land_file(warehouse, scratch, table, file, rules))
+                batches.append(land_file(warehouse, scratch, table, file, rules))
     return batches
 
 
-def _land_file(
+def land_file(
     warehouse: Warehouse,
     scratch: duckdb.DuckDBPyConnection,
     table: Table,
     file: LandingFile,
     rules: LandingRules,
 ) -> LandedBatch:
+    """Land one file through the scratch DuckDB `scratch`, in one warehouse transaction."""
     batch_id = f"{table.name}-{month_label(file.month)}-{uuid.uuid4().hex[:12]}"
     with local_copy(file) as path:
         _read_as_text(scratch, table, file, str(path))

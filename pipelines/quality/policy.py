@@ -13,6 +13,13 @@ from pipelines.config import PROJECT_ROOT, load_yaml_model
 QUALITY_POLICY_FILE = PROJECT_ROOT / "config" / "quality.yaml"
 
 
+# The pipeline checks of every raw table, by their names in the policy.
+SUITE_CHECK = "contract_suite"
+QUARANTINE_CHECK = "quarantine_share"
+REFERENTIAL_CHECK = "referential_integrity"
+ROW_TREND_CHECK = "row_count_trend"
+
+
 class Severity(StrEnum):
     BLOCKING = "blocking"
     WARNING = "warning"

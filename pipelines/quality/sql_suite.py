@@ -157,7 +157,9 @@ def evaluate_rules(
         sample = _sample(warehouse, table, partitions, rule) if offending else []
         observed = f"{offending:,} of {rows_text(total)} {rule.phrase}"
         outcomes.append(
-            ExpectationOutcome(rule.expectation, rule.column, not offending, observed, sample)
+            ExpectationOutcome(
+                rule.expectation, rule.column, not offending, observed, sample, offending
+            )
         )
     return rows_by_batch, outcomes
 
@@ -210,4 +212,5 @@ def evaluate_unique_key(
         not offending,
         f"{offending:,} of {rows_text(total)} with a duplicated key",
         sample,
+        offending,
     )
