@@ -116,13 +116,13 @@ def check_landing(
     """Land every contract table's files of the landing (or of `months`, first and last) into a
     throwaway DuckDB and report every problem a run's landing and raw checks would find."""
     contract = load_contract()
-    found = {
-        name: [m for m in months_in_landing(landing, name) if _within(m, months)]
-        for name in contract.tables
-    }
+    in_landing = {name: months_in_landing(landing, name) for name in contract.tables}
+    found = {name: [m for m in ms if _within(m, months)] for name, ms in in_landing.items()}
+    # Orphans are judged only when the parents' history is complete: checked from the landing's
+    # first month (a range starting later lacks the parents landed before it).
+    first_month = min((ms[0] for ms in in_landing.values() if ms), default=None)
     every_month = sorted({m for ms in found.values() for m in ms})
     last_month = months[1] if months else (every_month[-1] if every_month else None)
-    first_month = every_month[0] if every_month else None
     findings: list[Finding] = []
     batches: list[LandedBatch] = []
     with DuckDBWarehouse(Path(":memory:"), "2GB") as wh, duckdb.connect() as scratch:
