@@ -407,6 +407,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         load_quality_policy(),
         LandingRules.configured(load_pipeline_config(), settings.currency),
         months,
+        settings.duckdb_memory_limit,
     )
     for line in report.lines():
         console.print(escape(line), highlight=False)

@@ -112,9 +112,11 @@ def check_landing(
     policy: QualityPolicy,
     rules: LandingRules,
     months: tuple[date, date] | None = None,
+    memory_limit: str = "2GB",
 ) -> LandingReport:
     """Land every contract table's files of the landing (or of `months`, first and last) into a
-    throwaway DuckDB and report every problem a run's landing and raw checks would find."""
+    throwaway in-memory DuckDB and report every problem a run's landing and raw checks would
+    find."""
     contract = load_contract()
     in_landing = {name: months_in_landing(landing, name) for name in contract.tables}
     found = {name: [m for m in ms if _within(m, months)] for name, ms in in_landing.items()}
@@ -124,8 +126,7 @@ def check_landing(
     every_month = sorted({m for ms in found.values() for m in ms})
     last_month = months[1] if months else (every_month[-1] if every_month else None)
     findings: list[Finding] = []
-    batches: list[LandedBatch] = []
-    with DuckDBWarehouse(Path(":memory:"), "2GB") as wh, duckdb.connect() as scratch:
+    with DuckDBWarehouse(Path(":memory:"), memory_limit) as wh, duckdb.connect() as scratch:
         ensure_layout(wh)
         landed: dict[str, list[LandedBatch]] = {name: [] for name in found}
         for name, table_months in found.items():  # every table first: children need parents
@@ -138,7 +139,7 @@ def check_landing(
             findings += [f for b in table_batches for f in _quarantine(wh, table, b, policy)]
             findings += _checks(wh, table, table_batches, policy, rules, first_month)
             findings += _months_without_file(name, found[name], last_month)
-            batches += table_batches
+    batches = [batch for table_batches in landed.values() for batch in table_batches]
     return LandingReport(
         findings=findings,
         files=len(batches) + sum(f.level is Level.UNREADABLE for f in findings),
