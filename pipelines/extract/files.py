@@ -13,10 +13,11 @@ from pathlib import Path, PurePosixPath
 
 import fsspec
 
-from pipelines.periods import month_label, parse_month
+from pipelines.periods import month_label
 
 FORMATS = ("csv", "parquet")
-MONTH_FILE = re.compile(r"(\d{4}-(?:0[1-9]|1[0-2]))\.(?:csv|parquet)")
+# The landing rule: a table's file for a month is named <YYYY-MM>.<format>.
+LANDING_FILE_NAME = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])\.(csv|parquet)$")
 
 
 class LandingError(ValueError):
@@ -56,8 +57,8 @@ def months_in_landing(landing: str, table: str) -> list[date]:
     if not fs.isdir(folder):
         return []
     names = (PurePosixPath(path).name for path in fs.ls(folder, detail=False))
-    found = (MONTH_FILE.fullmatch(name) for name in names)
-    return sorted({parse_month(match[1]) for match in found if match})
+    found = (LANDING_FILE_NAME.match(name) for name in names)
+    return sorted({date(int(match[1]), int(match[2]), 1) for match in found if match})
 
 
 def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
