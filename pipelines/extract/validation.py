@@ -76,8 +76,11 @@ def column_problems(table: Table, column: Column) -> list[str]:
         )
     parameter = value_set_parameter(table, column)
     if parameter:
-        what = {"currencies": "currency not the reporting currency"}
-        label = what.get(column.values_from or "", "unknown value")
+        label = (
+            "currency not the reporting currency"
+            if column.values_from == "currencies"
+            else "unknown value"
+        )
         problems.append(
             f"case when {text} is not null and not list_contains(${parameter}, {text}) "
             f"then '{name}: {label} ' || {shown} || ', expected one of ' "
