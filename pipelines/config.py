@@ -99,6 +99,11 @@ class Attribution(BaseModel):
     markov_order: int = Field(1, ge=1, le=3)
     shapley_max_channels: int = Field(15, ge=2, le=15)
 
+    @field_validator("no_touch_channel")
+    @classmethod
+    def _channel_name(cls, value: str) -> str:
+        return check_channel_name(value)
+
     @field_validator("primary_model")
     @classmethod
     def _known_model(cls, value: str) -> str:

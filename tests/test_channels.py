@@ -122,6 +122,15 @@ def test_channel_names_are_checked_with_the_one_rule(tmp_path: Path):
         load_pipeline_config(bad)
 
 
+def test_the_no_touch_channel_is_checked_with_the_same_rule(tmp_path: Path):
+    config = yaml.safe_load(PIPELINE_CONFIG_FILE.read_text())
+    bad = write_config(
+        tmp_path, attribution={**config["attribution"], "no_touch_channel": "No Touch"}
+    )
+    with pytest.raises(ConfigError, match="attribution.no_touch_channel: .*'No Touch' is not a"):
+        load_pipeline_config(bad)
+
+
 def test_unmapped_other_makes_other_a_known_unpaid_channel(tmp_path: Path):
     config = load_pipeline_config(write_config(tmp_path, channel_mapping={"unmapped": "other"}))
     assert "other" in config.channels and "other" not in config.paid_channels
