@@ -40,7 +40,7 @@ from pipelines.warehouse import Warehouse
 from pipelines.warehouse.connection import DuckDBWarehouse
 from pipelines.warehouse.schema import ensure_layout
 
-UNREADABLE = "readable_file"
+READABLE_CHECK = "readable_file"  # the file reads and has the contract's columns
 
 
 class Level(StrEnum):
@@ -171,7 +171,9 @@ def _land(
         url = file.url if file else None
         message = str(error).removeprefix(f"{url}: ") if url else str(error)
         return [
-            Finding(table.name, month, _short(url), UNREADABLE, None, message, 1, Level.UNREADABLE)
+            Finding(
+                table.name, month, _short(url), READABLE_CHECK, None, message, 1, Level.UNREADABLE
+            )
         ]
     return []
 
