@@ -6,7 +6,7 @@ the landed rows against the trailing months' and, for a table with foreign keys
 (pipelines/quality/suites.yaml), its rows whose parent was never landed. A child table depends
 on its parent tables, so a run lands the parents first."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 from dagster import (
     AssetCheckSpec,
@@ -30,10 +30,17 @@ from pipelines.partitions import context_months, monthly_partitions
 from pipelines.periods import month_label, parse_month
 from pipelines.quality.check_results import CheckVerdict, Severity, check_result, record_verdicts
 from pipelines.quality.landed_rows import LandedPartition
-from pipelines.quality.policy import QualityPolicy, load_quality_policy
+from pipelines.quality.policy import (
+    QUARANTINE_CHECK,
+    REFERENTIAL_CHECK,
+    ROW_TREND_CHECK,
+    SUITE_CHECK,
+    QualityPolicy,
+    load_quality_policy,
+)
 from pipelines.quality.raw_suite import validate_landed
 from pipelines.quality.referential import check_foreign_keys
-from pipelines.quality.row_trend import row_count_trends
+from pipelines.quality.row_trend import months_without_file, row_count_trends
 from pipelines.quality.suites import load_suites
 from pipelines.resources import WarehouseResource
 from pipelines.settings import get_settings
@@ -41,11 +48,7 @@ from pipelines.warehouse import Warehouse
 from pipelines.warehouse.lock import WAREHOUSE_POOL
 from pipelines.warehouse.schema import ensure_layout
 
-SUITE_CHECK = "contract_suite"
-QUARANTINE_CHECK = "quarantine_share"
 QUARANTINE_SAMPLE_ROWS = 5  # quarantined rows shown with a quarantine_share verdict
-REFERENTIAL_CHECK = "referential_integrity"
-ROW_TREND_CHECK = "row_count_trend"
 
 
 def _check_spec(key: AssetKey, name: str, description: str) -> AssetCheckSpec:
@@ -95,11 +98,7 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
         settings = get_settings()
         config = load_pipeline_config()
         policy = load_quality_policy()
-        rules = LandingRules(
-            channels=list(config.channels),
-            currencies=[settings.currency],
-            now=datetime.now(UTC),
-        )
+        rules = LandingRules.configured(config, settings.currency)
         with warehouse.open() as wh:
             ensure_layout(wh)
             try:
@@ -110,13 +109,13 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
                     metadata={FAILURE_KIND: BAD_INPUT},
                     allow_retries=False,
                 ) from None
-            partitions = [LandedPartition(b.batch_id, b.period) for b in batches if b.batch_id]
+            partitions = [LandedPartition(b.batch_id, b.period) for b in batches]
             verdicts = [
                 _suite_verdict(wh, table, partitions, rules, policy),
                 _quarantine_verdict(
                     wh, table, batches, policy.quarantine.max_share_of(table.name), policy
                 ),
-                _row_trend_verdict(wh, table, partitions, policy),
+                _row_trend_verdict(wh, table, partitions, months, policy),
             ]
             if foreign_keys:
                 first_period = parse_month(config.first_period)
@@ -127,7 +126,7 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
                 "rows_landed": sum(b.rows_landed for b in batches),
                 "rows_quarantined": sum(b.rows_quarantined for b in batches),
                 "files": [b.source for b in batches if b.source],
-                "batch_ids": [b.batch_id for b in batches if b.batch_id],
+                "batch_ids": [b.batch_id for b in batches],
             },
             check_results=[check_result(key, verdict) for verdict in verdicts],
         )
@@ -176,27 +175,35 @@ def _referential_verdict(
 
 
 def _row_trend_verdict(
-    wh: Warehouse, table: Table, partitions: list[LandedPartition], policy: QualityPolicy
+    wh: Warehouse,
+    table: Table,
+    partitions: list[LandedPartition],
+    months: list[date],
+    policy: QualityPolicy,
 ) -> CheckVerdict:
     trends = policy.trends
-    months = row_count_trends(wh, table, partitions, trends)
-    flagged = [m for m in months if not m.within(trends.row_count_factor)]
-    shown = flagged or months
+    landed = row_count_trends(wh, table, partitions, trends)
+    flagged = [m for m in landed if not m.within(trends.row_count_factor)]
+    missing = [month_label(m) for m in months_without_file(wh, table, months)]
+    shown = [m.describe() for m in flagged or ([] if missing else landed)]
+    shown += [f"no file for {month}" for month in missing]
     return CheckVerdict(
         asset=f"raw.{table.name}",
         check_name=ROW_TREND_CHECK,
         severity=policy.severity_of(ROW_TREND_CHECK),
-        passed=not flagged,
-        observed=("; ".join(m.describe() for m in shown) or "no file landed"),
+        passed=not (flagged or missing),
+        observed=("; ".join(shown) or "no file landed"),
         threshold=(
             f"within mean / {trends.row_count_factor:g} .. mean x {trends.row_count_factor:g} "
-            f"of the previous {trends.trailing_periods} months"
+            f"of the previous {trends.trailing_periods} months, a file for every month after "
+            "the first"
         ),
         details={
             "flagged": [
                 {"period": month_label(m.period), "rows": m.rows, "trailing": m.trailing}
                 for m in flagged
-            ]
+            ],
+            "months_without_file": missing,
         },
     )
 
@@ -235,7 +242,7 @@ def _quarantine_verdict(
                 f"{b.period:%Y-%m}": {"read": b.rows_read, "quarantined": b.rows_quarantined}
                 for b in batches
             },
-            "sample": _quarantine_sample(wh, [b.batch_id for b in batches if b.batch_id]),
+            "sample": _quarantine_sample(wh, [b.batch_id for b in batches]),
         },
     )
 

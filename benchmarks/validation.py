@@ -13,7 +13,7 @@ import argparse
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
@@ -89,11 +89,7 @@ def main() -> None:
     args = parser.parse_args()
 
     contract, policy, settings = load_contract(), load_quality_policy(), get_settings()
-    rules = LandingRules(
-        channels=list(load_pipeline_config().channels),
-        currencies=[settings.currency],
-        now=datetime.now(UTC),
-    )
+    rules = LandingRules.configured(load_pipeline_config(), settings.currency)
     touchpoints = contract.table("touchpoints")
     print(
         f"{args.rows:,} touchpoints ({args.format}), DuckDB memory limit "

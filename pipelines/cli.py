@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from rich.markup import escape
@@ -35,6 +36,7 @@ from pipelines.display import (
     print_snapshots,
     print_span_kpis,
 )
+from pipelines.exit_codes import ExitCode
 from pipelines.home import HOME_VARIABLE, home_dir
 from pipelines.periods import (
     QUARTER_PATTERN,
@@ -43,13 +45,16 @@ from pipelines.periods import (
     months_between,
     parse_month,
     parse_span,
+    span_label,
 )
-from pipelines.runner import ExitCode, RunOutcome, run_periods, span_label
 from pipelines.scoring.scorecard import load_scorecard
 from pipelines.settings import Target, get_settings
 from pipelines.snapshot.diff import snapshot_diff
 from pipelines.warehouse import Warehouse, WarehouseError, connect
 from pipelines.warehouse.schema import ensure_layout
+
+if TYPE_CHECKING:
+    from pipelines.runner import RunOutcome
 
 DEMO_MONTHS = 18
 
@@ -93,6 +98,8 @@ def _run_with_progress(
     first: date, last: date, rescore: bool = False, version: str | None = None
 ) -> tuple[RunOutcome, float]:
     """One Dagster run over first..last behind a progress bar; the outcome and its wall time."""
+    from pipelines.runner import run_periods  # Dagster loads only for commands that run
+
     # Configuration is checked before anything runs: a bad file is exit 2, not a failed run.
     load_pipeline_config()
     scorecard = load_scorecard(get_settings().config)
@@ -410,6 +417,32 @@ def cmd_checks(args: argparse.Namespace) -> int:
     return ExitCode.CHECK_FAILED if len(blocking) else ExitCode.PUBLISHED
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check the landing against the contract and the suites, without a run: every problem at
+    once. Exit 0 clean, 1 a blocking check would fail, 2 a file cannot be read."""
+    from pipelines.extract.landing import LandingRules
+    from pipelines.quality.landing_check import check_landing
+    from pipelines.quality.policy import load_quality_policy
+
+    if bool(args.from_) != bool(args.to):
+        raise ValueError("give both --from and --to, or neither (every month in the landing)")
+    months = (parse_month(args.from_), parse_month(args.to)) if args.from_ else None
+    settings = get_settings()
+    landing = args.landing or settings.landing
+    started = time.perf_counter()
+    report = check_landing(
+        landing,
+        load_quality_policy(),
+        LandingRules.configured(load_pipeline_config(), settings.currency),
+        months,
+        settings.duckdb_memory_limit,
+    )
+    for line in report.lines():
+        console.print(escape(line), highlight=False)
+    console.print(f"Checked {landing} in {time.perf_counter() - started:.1f}s", highlight=False)
+    return report.exit_code
+
+
 def cmd_quarantine(args: argparse.Namespace) -> int:
     table_filter = "and table_name = ?" if args.table else ""
     params = [parse_month(args.period), *([args.table] if args.table else [])]
@@ -501,6 +534,14 @@ def build_parser() -> argparse.ArgumentParser:
         )
     generate.set_defaults(handler=cmd_generate)
     demo.set_defaults(handler=cmd_demo)
+
+    validate = commands.add_parser(
+        "validate", help="check a landing against the contract and suites, without a run"
+    )
+    validate.add_argument("--from", dest="from_", metavar="YYYY-MM")
+    validate.add_argument("--to", metavar="YYYY-MM")
+    validate.add_argument("--landing", help="landing directory or URL (default SCORECARD_LANDING)")
+    validate.set_defaults(handler=cmd_validate)
 
     run = commands.add_parser("run", help="extract, check, score and publish one period")
     run.add_argument("--period", required=True, metavar="YYYY-MM")

@@ -18,6 +18,8 @@ from pydantic import (
     model_validator,
 )
 
+from pipelines.channels import OTHER_CHANNEL, ChannelMapping, check_channel_name
+
 # PROJECT_ROOT is re-exported: modules locate the checkout's own files through it.
 from pipelines.home import PROJECT_ROOT as PROJECT_ROOT
 from pipelines.home import config_file
@@ -99,6 +101,11 @@ class Attribution(BaseModel):
     markov_order: int = Field(1, ge=1, le=3)
     shapley_max_channels: int = Field(15, ge=2, le=15)
 
+    @field_validator("no_touch_channel")
+    @classmethod
+    def _channel_name(cls, value: str) -> str:
+        return check_channel_name(value)
+
     @field_validator("primary_model")
     @classmethod
     def _known_model(cls, value: str) -> str:
@@ -142,6 +149,7 @@ class PipelineConfig(BaseModel):
 
     first_period: str
     channels: dict[str, Channel]
+    channel_mapping: ChannelMapping = ChannelMapping()
     attribution: Attribution = Attribution()
     kpis: Kpis = Kpis()
     schedules: Schedules = Schedules()
@@ -152,6 +160,27 @@ class PipelineConfig(BaseModel):
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
             raise ValueError("must be a month YYYY-MM")
         return value
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_names(cls, value: dict[str, Channel]) -> dict[str, Channel]:
+        for name in value:
+            check_channel_name(name)
+        return value
+
+    @model_validator(mode="after")
+    def _mapped_to_known_channels(self) -> PipelineConfig:
+        """With `unmapped: other`, `other` is a known unpaid channel; every rule maps to one."""
+        if self.channel_mapping.unmapped == "other":
+            self.channels.setdefault(OTHER_CHANNEL, Channel(paid=False))
+        unknown = [
+            f"channel_mapping.rules.{i}: channel '{rule.channel}' is not one of channels"
+            for i, rule in enumerate(self.channel_mapping.rules)
+            if rule.channel not in self.channels
+        ]
+        if unknown:
+            raise ValueError("; ".join(unknown))
+        return self
 
     @property
     def paid_channels(self) -> list[str]:

@@ -75,3 +75,8 @@ def dbt_vars(first: date, last: date, config: PipelineConfig) -> dict[str, objec
         ],
         "kpis": dbt_kpis(),
     }
+
+
+def span_label(first: date, last: date) -> str:
+    """`2025-01` for one month, `2025-01..2025-03` for a range."""
+    return month_label(first) if first == last else f"{month_label(first)}..{month_label(last)}"

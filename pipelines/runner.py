@@ -8,7 +8,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from enum import IntEnum
 from pathlib import Path
 
 from dagster import AssetCheckEvaluation, AssetCheckSeverity, DagsterEventType, DagsterInstance
@@ -19,8 +18,9 @@ from dagster._core.storage.tags import (
 from dagster._core.utils import make_new_run_id
 
 from pipelines.alerts import alert_for_run, send_alert
+from pipelines.exit_codes import ExitCode
 from pipelines.failures import BAD_INPUT, CHECK_FAILURE_ERROR, FAILURE_KIND, GATE_CLOSED
-from pipelines.periods import month_label
+from pipelines.periods import span_label
 from pipelines.settings import get_settings
 from pipelines.warehouse.lock import writer_lock
 
@@ -30,24 +30,12 @@ QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 SNAPSHOT_OP = "scorecard__snapshot"  # the op of asset scorecard/snapshot
 
 
-class ExitCode(IntEnum):
-    PUBLISHED = 0
-    CHECK_FAILED = 1
-    BAD_INPUT = 2
-    PIPELINE_ERROR = 3
-
-
 @dataclass
 class RunOutcome:
     run_id: str
     exit_code: ExitCode
     problems: list[str] = field(default_factory=list)
     log_path: Path | None = None
-
-
-def span_label(first: date, last: date) -> str:
-    """`2025-01` for one month, `2025-01..2025-03` for a range."""
-    return month_label(first) if first == last else f"{month_label(first)}..{month_label(last)}"
 
 
 def dagster_instance() -> DagsterInstance:

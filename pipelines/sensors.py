@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -33,12 +32,11 @@ from dagster._core.storage.tags import (
 
 from pipelines.alerts import alert_for_run, send_alert
 from pipelines.extract.contract import load_contract
+from pipelines.extract.files import LANDING_FILE_NAME
 from pipelines.jobs import scorecard_job
 from pipelines.partitions import monthly_partitions, partition_key
 from pipelines.periods import month_label
 from pipelines.settings import get_settings
-
-LANDING_FILE_NAME = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])\.(csv|parquet)$")
 
 
 @dataclass(frozen=True)

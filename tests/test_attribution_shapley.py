@@ -101,7 +101,7 @@ def test_folding_leaves_few_channels_alone_and_folds_an_existing_other() -> None
     [
         (0, "other", "max_channels must be in 1..20"),
         (21, "other", "1..20"),
-        (5, "Other", "must match"),
+        (5, "Other", "is not a channel name"),
     ],
 )
 def test_folding_parameters_are_checked(

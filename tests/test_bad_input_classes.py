@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -20,8 +20,10 @@ from pipelines.extract.contract import load_contract
 from pipelines.extract.files import LandingError
 from pipelines.extract.landing import LandedBatch
 from pipelines.quality.landed_rows import LandedPartition
+from pipelines.quality.policy import TrendPolicy
 from pipelines.quality.raw_suite import validate_landed
 from pipelines.quality.referential import check_foreign_keys
+from pipelines.quality.row_trend import months_without_file, row_count_trends
 from pipelines.quality.suites import load_suites
 from pipelines.runner import ExitCode
 from pipelines.warehouse import Warehouse
@@ -95,7 +97,8 @@ BAD_ROWS = {
     "unknown_channel": BadRow(
         "ad_spend",
         "2025-01-03,carrier_pigeon,c1,Winter,100,10,5.00,USD\n",
-        "channel: unknown channel 'carrier_pigeon', expected one of direct, paid_search, email",
+        "channel: unmapped channel label 'carrier_pigeon', map it to a channel with a rule in "
+        "config/pipeline.yaml channel_mapping.rules (or set unmapped: other)",
     ),
     "unknown_currency": BadRow(
         "orders",
@@ -224,13 +227,20 @@ def test_a_bad_file_fails_naming_file_and_column_and_lands_nothing(
     assert warehouse.scalar("select count(*) from quality.quarantine") == 0
 
 
-def test_a_missing_required_file_fails_naming_table_and_month(warehouse: Warehouse, tmp_path):
-    with pytest.raises(LandingError) as error:
-        land(warehouse, tmp_path, "orders")
-    assert str(error.value) == (
-        f"{tmp_path}/orders/2025-01.csv: no file for table 'orders' in 2025-01; "
-        f"expected orders/2025-01.csv or .parquet under {tmp_path}"
-    )
+def test_a_missing_file_is_a_month_not_provided_not_an_error(warehouse: Warehouse, tmp_path):
+    """No table is required: a month without a file lands no batch and logs nothing, so the
+    month reads as "not provided" downstream (quality.landed_batches has no row for it)."""
+    assert land(warehouse, tmp_path, "orders") == []
+    assert warehouse.scalar("select count(*) from raw.orders") == 0
+    assert warehouse.scalar("select count(*) from quality.landed_batches") == 0
+    assert validate_landed(
+        warehouse,
+        load_contract().table("orders"),
+        [],
+        channels=RULES.channels,
+        currencies=RULES.currencies,
+        now=RULES.now,
+    ).success
 
 
 def partitions(batches: list[LandedBatch]) -> list[LandedPartition]:
@@ -261,17 +271,33 @@ def test_a_duplicate_key_lands_and_the_blocking_suite_names_it(warehouse: Wareho
     )
 
 
-def test_a_header_only_file_lands_nothing_and_the_blocking_suite_says_empty(
+def test_a_header_only_file_is_an_empty_month_the_suite_passes_and_the_trend_warns(
     warehouse: Warehouse, tmp_path
 ):
+    """An empty month of a table in use is data: the blocking suite passes and the volume is
+    judged by the warning-level row_count_trend, against the months before it."""
+    december = tmp_path / "orders" / "2024-12.csv"
+    december.parent.mkdir(parents=True)
+    december.write_text(GOOD_ORDERS)
+    land(warehouse, tmp_path, "orders", months=(date(2024, 12, 1),))
     write_file(tmp_path, "orders", ORDERS_HEADER.encode())
     [batch] = land(warehouse, tmp_path, "orders")
     assert (batch.rows_read, batch.rows_landed) == (0, 0)
-    outcome = next(o for o in landed_suite(warehouse, "orders", [batch]).outcomes if not o.success)
-    assert (outcome.expectation, outcome.observed) == (
-        "expect_table_row_count_to_be_between",
-        "0 rows: the table is empty",
+    assert landed_suite(warehouse, "orders", [batch]).success
+    [trend] = row_count_trends(
+        warehouse, load_contract().table("orders"), partitions([batch]), TrendPolicy()
     )
+    assert (trend.rows, trend.trailing, trend.within(3.0)) == (0, [2], False)
+
+
+def test_a_month_without_a_file_after_earlier_files_is_reported_by_the_trend(
+    warehouse: Warehouse, tmp_path
+):
+    orders = load_contract().table("orders")
+    write_file(tmp_path, "orders", GOOD_ORDERS.encode())
+    land(warehouse, tmp_path, "orders")
+    months = [date(2024, 12, 1), date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)]
+    assert months_without_file(warehouse, orders, months) == months[2:]
 
 
 def test_an_orphan_foreign_key_lands_and_referential_integrity_names_it(

@@ -108,7 +108,9 @@ def test_too_many_quarantined_rows_block_publication_and_keep_the_current_snapsh
     assert "quarantine_share" in set(failed["check_name"])
     details = json.loads(failed.set_index("check_name").loc["quarantine_share", "details"])
     assert len(details["sample"]) == 5
-    assert details["sample"][0]["reason"].startswith("channel: unknown channel 'carrier_pigeon'")
+    assert details["sample"][0]["reason"].startswith(
+        "channel: unmapped channel label 'carrier_pigeon'"
+    )
     assert details["by_month"] == {"2025-01": {"read": len(rows), "quarantined": bad}}
     capsys.readouterr()
     assert main(["checks", "--period", "2025-01", "--failed"]) == ExitCode.CHECK_FAILED

@@ -7,6 +7,7 @@ Primary attribution model: linear."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import date, datetime
 
@@ -80,15 +81,17 @@ RAW_ROWS = {
             "hired_at": date(2023, 1, 1),
             "left_at": date(2025, 1, 31),
         },
+        # a CRM owner list without role or hire date: counts as employed, owns nothing
+        {"rep_id": "r6", "rep_name": "Fay", "team_id": "team_partners", "role": None},
     ],
     "customers": [
         customer_row("c1", owner_rep_id="r1"),
         customer_row("c2", owner_rep_id="r2"),
         customer_row("c3", owner_rep_id="r2"),
         customer_row("c4", owner_rep_id="r3"),
-        customer_row("c5"),
+        customer_row("c5", email=None),  # a guest checkout: no email
         customer_row("c6", owner_rep_id="r1"),  # ordered in March 2024 and January 2025 only
-        customer_row("c7", owner_rep_id="r2"),  # ordered in November 2024 only
+        customer_row("c7", owner_rep_id="r2", email="  "),  # ordered in November 2024 only
     ],
     "orders": [
         order_row("o0", "c1", "2025-02-10 10:00", gross=50),  # February: c1 is not new in March
@@ -641,11 +644,19 @@ def test_entities_are_the_active_ones(warehouse):
         ("rep", "r2"),
         ("rep", "r3"),  # r4 left in January
         ("rep", "r5"),  # left in January, but has a manual input in March (r9 is unknown)
+        ("rep", "r6"),  # no hire date: employed
     }
     channels = {entity_id for entity_type, entity_id in entities if entity_type == "channel"}
     assert len(channels) == 10, "every configured channel"
     campaigns = {entity_id for entity_type, entity_id in entities if entity_type == "campaign"}
     assert campaigns == {"cmp_a", "cmp_b", "cmp_d", "cmp_e"}
+
+
+def test_a_missing_email_hashes_to_null_not_to_the_hash_of_nothing(warehouse):
+    frame = warehouse.query("select customer_id, email_hash from marts.dim_customer")
+    hashes = dict(zip(frame["customer_id"], frame["email_hash"], strict=True))
+    assert hashes["c5"] is None and hashes["c7"] is None
+    assert hashes["c1"] == hashlib.sha256(b"c1@example.com").hexdigest()
 
 
 def test_child_team_rolls_up_into_its_parent(warehouse):

@@ -4,12 +4,14 @@ and no row is ever lost (read = landed + quarantined)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from pipelines.config import load_pipeline_config
 from pipelines.extract.contract import load_contract
 from pipelines.extract.files import LandingError
 from pipelines.extract.landing import LandingRules, land_table
@@ -76,18 +78,60 @@ def test_violating_rows_are_quarantined_with_reasons_and_the_rest_lands(warehous
     assert original["ordered_at"] == "2025-01-0x"
 
 
-def test_unknown_channel_is_quarantined(warehouse, tmp_path):
+TOUCHPOINTS_HEADER = (
+    "touchpoint_id,visitor_id,customer_id,occurred_at,channel,campaign_id,touch_type\n"
+)
+
+
+def test_unmapped_channel_label_is_quarantined_saying_how_to_map_it(warehouse, tmp_path):
     write(
         tmp_path,
         "touchpoints",
-        "touchpoint_id,visitor_id,customer_id,occurred_at,channel,campaign_id,touch_type\n"
-        "t1,v1,,2025-01-02 09:00:00,email,,email_open\n"
+        TOUCHPOINTS_HEADER + "t1,v1,,2025-01-02 09:00:00,email,,email_open\n"
         "t2,v1,,2025-01-02 10:00:00,carrier_pigeon,,visit\n",
     )
     [batch] = land(warehouse, tmp_path, "touchpoints")
     assert (batch.rows_landed, batch.rows_quarantined) == (1, 1)
-    reason = warehouse.scalar("select reason from quality.quarantine")
-    assert reason.startswith("channel: unknown channel 'carrier_pigeon', expected one of direct")
+    assert warehouse.scalar("select reason from quality.quarantine") == (
+        "channel: unmapped channel label 'carrier_pigeon', map it to a channel with a rule in "
+        "config/pipeline.yaml channel_mapping.rules (or set unmapped: other)"
+    )
+    original = json.loads(warehouse.scalar("select original_row from quality.quarantine"))
+    assert original["channel"] == "carrier_pigeon"
+
+
+def test_raw_channel_labels_land_as_canonical_channels(warehouse, tmp_path):
+    write(
+        tmp_path,
+        "touchpoints",
+        TOUCHPOINTS_HEADER + "t1,v1,,2025-01-02 09:00:00,Paid Search,,click\n"
+        "t2,v1,,2025-01-02 10:00:00,direct_traffic,,visit\n"
+        "t3,v2,,2025-01-03 10:00:00,google / cpc,,click\n"
+        "t4,v2,,2025-01-03 11:00:00, email ,,visit\n"
+        "t5,v3,,2025-01-04 11:00:00,Carrier Pigeon,,visit\n",
+    )
+    rules = replace(RULES, channel_mapping=load_pipeline_config().channel_mapping)
+    [batch] = land_table(
+        warehouse, str(tmp_path), load_contract().table("touchpoints"), [JANUARY], rules
+    )
+    assert (batch.rows_landed, batch.rows_quarantined) == (4, 1)
+    landed = warehouse.query("select touchpoint_id, channel from raw.touchpoints order by 1")
+    assert landed["channel"].tolist() == ["paid_search", "direct", "paid_search", "email"]
+
+    other = replace(
+        rules, channel_mapping=rules.channel_mapping.model_copy(update={"unmapped": "other"})
+    )
+    [batch] = land_table(
+        warehouse, str(tmp_path), load_contract().table("touchpoints"), [JANUARY], other
+    )
+    assert (batch.rows_landed, batch.rows_quarantined) == (5, 0)
+    assert (
+        warehouse.scalar(
+            "select channel from raw.touchpoints where _batch_id = ? and touchpoint_id = 't5'",
+            [batch.batch_id],
+        )
+        == "other"
+    )
 
 
 def test_missing_column_fails_naming_file_and_column(warehouse, tmp_path):
@@ -127,11 +171,16 @@ def test_truncated_file_fails_naming_the_file(warehouse, tmp_path):
     assert warehouse.scalar("select count(*) from raw.orders") == 0
 
 
-def test_missing_required_file_fails_and_missing_optional_file_lands_nothing(warehouse, tmp_path):
-    with pytest.raises(LandingError, match="no file for table 'orders' in 2025-01"):
-        land(warehouse, tmp_path, "orders")
-    [batch] = land(warehouse, tmp_path, "refunds")
-    assert batch.rows_read == 0 and batch.source is None
+def test_a_month_without_a_file_lands_no_batch_and_a_header_only_file_an_empty_one(
+    warehouse, tmp_path
+):
+    assert land(warehouse, tmp_path, "orders") == []
+    assert warehouse.scalar("select count(*) from quality.landed_batches") == 0
+
+    write(tmp_path, "orders", ORDERS_HEADER)
+    [batch] = land(warehouse, tmp_path, "orders")
+    assert (batch.rows_read, batch.rows_landed) == (0, 0) and batch.source
+    assert warehouse.scalar("select rows_read from quality.landed_batches") == 0
 
 
 def test_parquet_lands_like_csv(warehouse, tmp_path):

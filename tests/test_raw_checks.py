@@ -102,3 +102,17 @@ def test_a_month_far_below_its_trailing_mean_is_flagged_as_a_warning(landing: Pa
     flagged = json.loads(recorded["details"])["flagged"]
     assert [(f["period"], f["rows"], len(f["trailing"])) for f in flagged] == [("2024-03", 2, 2)]
     assert checks["orders", "contract_suite"].passed
+
+
+def test_a_month_without_a_file_after_earlier_files_warns_and_does_not_block(landing: Path):
+    land(JANUARY)
+    (landing / "orders" / "2024-02.csv").unlink()
+    checks = land(FEBRUARY)
+
+    trend = checks["orders", "row_count_trend"]
+    assert not trend.passed and trend.severity.value == "WARN"
+    recorded = verdict("orders", "row_count_trend", FEBRUARY)
+    assert recorded["observed"] == "no file for 2024-02"
+    assert json.loads(recorded["details"])["months_without_file"] == ["2024-02"]
+    assert checks["orders", "contract_suite"].passed
+    assert checks["orders", "quarantine_share"].passed

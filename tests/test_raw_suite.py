@@ -133,7 +133,7 @@ def test_clean_touchpoints_pass_every_expectation(warehouse):
         "expect_table_row_count_to_be_between",
         "expect_column_values_to_be_in_type_list",
     ]
-    assert result.summary() == "raw.touchpoints passed all 19 expectations on 2 rows."
+    assert result.summary() == "raw.touchpoints passed all 18 expectations on 2 rows."
 
 
 def test_null_key_is_named(warehouse):
@@ -240,6 +240,56 @@ def test_timestamps_in_the_future_are_named(warehouse):
     ]
 
 
+MARCH_FIRST = "2024-03-01 00:00:00"
+
+
+def rep(rep_id: str, hired_at: date | None, left_at: date | None = None) -> dict[str, Any]:
+    return {
+        "rep_id": rep_id,
+        "rep_name": rep_id,
+        "team_id": "t1",
+        "role": None,
+        "hired_at": hired_at,
+        "left_at": left_at,
+    }
+
+
+def test_reps_are_judged_by_their_own_history_not_the_partition_month(warehouse):
+    rows = [
+        rep("hired_after_the_month", date(2024, 1, 25)),  # a re-sent list: fine
+        rep("no_hire_date", None, date(2023, 6, 30)),
+        rep("left_before_hired", date(2023, 5, 1), date(2023, 4, 30)),
+        rep("hired_in_the_future", date(2024, 3, 1)),
+    ]
+    # NOW is 2024-02-01: a hire in March is in the future, one in late January is not.
+    result = validate(warehouse, "reps", land(warehouse, "reps", rows))
+
+    assert [(o.expectation, o.column, o.observed, o.sample) for o in result.failed] == [
+        (
+            "expect_column_values_to_be_between",
+            "hired_at",
+            "1 of 4 rows in the future",
+            [{"rep_id": "hired_in_the_future", "hired_at": MARCH_FIRST, "_batch_id": "b1"}],
+        ),
+        (
+            "expect_column_pair_values_a_to_be_greater_than_b",
+            "left_at",
+            "1 of 4 rows before hired_at",
+            [{"rep_id": "left_before_hired", "left_at": "2023-04-30 00:00:00", "_batch_id": "b1"}],
+        ),
+    ]
+
+
+def test_an_order_rule_must_name_dated_columns(tmp_path: Path):
+    broken = tmp_path / "suites.yaml"
+    broken.write_text(
+        SUITES_FILE.read_text().replace("not_before: hired_at", "not_before: rep_name")
+    )
+
+    with pytest.raises(ConfigError, match=r"tables.reps.order: 'rep_name' is not a dated column"):
+        load_suites(broken)
+
+
 def test_a_period_is_the_partition_month_or_its_quarter(warehouse):
     rows = [target("2024-01"), target("2024-Q1"), target("2024-02"), target("2023-Q4")]
     outcome = only_failure(validate(warehouse, "targets", land(warehouse, "targets", rows)))
@@ -273,16 +323,12 @@ def test_a_missing_column_fails_the_column_set_and_its_rules_are_not_evaluated(w
     assert all(o.observed.startswith("not evaluated") for o in result.failed[1:])
 
 
-def test_empty_required_table_fails_and_empty_optional_table_passes(warehouse):
+def test_an_empty_month_is_data_and_passes_the_row_count(warehouse):
     orders = validate(warehouse, "orders", land(warehouse, "orders", []))
-    budgets = validate(warehouse, "budgets", land(warehouse, "budgets", []))
+    budgets = validate(warehouse, "budgets")
 
-    outcome = only_failure(orders)
-    assert (outcome.expectation, outcome.observed) == (
-        "expect_table_row_count_to_be_between",
-        "0 rows: the table is empty",
-    )
-    assert budgets.success and "empty" in budgets.summary()
+    assert orders.success and orders.outcomes[1].observed == "0 rows: every landed file is empty"
+    assert budgets.success and budgets.outcomes[0].observed == "no file landed"
 
 
 def test_failure_details_carry_each_failed_expectation_with_its_sample(warehouse):

@@ -521,8 +521,10 @@ def test_stage_lists_replace_the_default_for_teams_and_their_reps() -> None:
         [
             ("team", "t_new", "company", "new_business"),
             ("team", "t_old", "company", "mature"),
+            ("team", "t_unset", "company", None),  # a team without a stage: the default list
             ("rep", "r_new", "t_new", "new_business"),
             ("rep", "r_old", "t_old", "mature"),
+            ("rep", "r_unset", "t_unset", None),
         ],
         columns=["entity_type", "entity_id", "parent_entity_id", "stage"],
     )
@@ -535,8 +537,10 @@ def test_stage_lists_replace_the_default_for_teams_and_their_reps() -> None:
     assert scored.kpi_scores[["entity_id", "kpi"]].values.tolist() == [
         ["r_new", "leads"],
         ["r_old", "revenue"],
+        ["r_unset", "revenue"],
         ["t_new", "leads"],
         ["t_old", "revenue"],
+        ["t_unset", "revenue"],
     ]
 
 

@@ -7,16 +7,16 @@ arrays (one entry per touch) rather than a Python tuple per path."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from pipelines.channels import CHANNEL_NAME, CHANNEL_NAME_PATTERN
+
 SEPARATOR = " > "
 ROW_START = "\n"  # cannot occur in a valid path
-CHANNEL = re.compile(r"[a-z][a-z0-9_]*")
 COUNT_COLUMNS = ("conversions", "non_conversions")
 
 IntArray = npt.NDArray[np.int64]
@@ -85,10 +85,10 @@ def parse_paths(paths: pd.DataFrame) -> Touches:
     opens = np.array([token.startswith(ROW_START) for token in distinct], dtype=bool)
     names = [token.removeprefix(ROW_START) for token in distinct]
     channels = sorted(set(names))
-    malformed = [name for name in channels if not CHANNEL.fullmatch(name)]
+    malformed = [name for name in channels if not CHANNEL_NAME.fullmatch(name)]
     if malformed:
         raise ValueError(
-            f"malformed channel {malformed[0]!r}: channels match ^[a-z][a-z0-9_]*$ and are "
+            f"malformed channel {malformed[0]!r}: channels match {CHANNEL_NAME_PATTERN} and are "
             f"joined by {SEPARATOR!r}"
         )
     first = opens[token_code]

@@ -22,7 +22,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from pipelines.attribution.paths import CHANNEL, Touches, parse_paths
+from pipelines.attribution.paths import Touches, parse_paths
+from pipelines.channels import check_channel_name
 
 MAX_PLAYERS = 20  # 2^20 coalition values held in memory at once
 COLUMNS = ["channel", "shapley_value", "weight", "credited_conversions"]
@@ -70,8 +71,7 @@ def fold_rare_channels(
 def _fold(touches: Touches, max_channels: int, other_channel: str) -> dict[str, str]:
     if not 1 <= max_channels <= MAX_PLAYERS:
         raise ValueError(f"max_channels must be in 1..{MAX_PLAYERS}, got {max_channels}")
-    if not CHANNEL.fullmatch(other_channel):
-        raise ValueError(f"other_channel {other_channel!r} must match ^[a-z][a-z0-9_]*$")
+    check_channel_name(other_channel)
     channels = touches.channels
     if len(channels) <= max_channels:
         return {name: name for name in channels}

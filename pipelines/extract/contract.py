@@ -73,7 +73,6 @@ class Table(BaseModel):
 
     name: str = ""
     key: list[str]
-    required: bool = True
     columns: dict[str, Column]
 
     @model_validator(mode="after")

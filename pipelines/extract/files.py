@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import fsspec
 
 from pipelines.periods import month_label
 
 FORMATS = ("csv", "parquet")
+# The landing rule: a table's file for a month is named <YYYY-MM>.<format>.
+LANDING_FILE_NAME = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])\.(csv|parquet)$")
 
 
 class LandingError(ValueError):
-    """A landing file is missing, unreadable or off-contract: the message names file and column."""
+    """A landing file is unreadable, ambiguous or off-contract; the message names file, column."""
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,9 @@ class LandingFile:
     format: str
 
 
-def find_file(landing: str, table: str, month: date, *, required: bool) -> LandingFile | None:
-    """The file `<landing>/<table>/<YYYY-MM>.<csv|parquet>`; None for an absent optional one."""
+def find_file(landing: str, table: str, month: date) -> LandingFile | None:
+    """The file `<landing>/<table>/<YYYY-MM>.<csv|parquet>`; None when the month has none: no
+    table is required, a missing file means nothing was sent for that month."""
     fs, root = fsspec.core.url_to_fs(landing)
     stem = f"{root.rstrip('/')}/{table}/{month_label(month)}"
     found = [fmt for fmt in FORMATS if fs.exists(f"{stem}.{fmt}")]
@@ -40,16 +44,21 @@ def find_file(landing: str, table: str, month: date, *, required: bool) -> Landi
             "expected exactly one file per table and month"
         )
     if not found:
-        if required:
-            raise LandingError(
-                f"{landing}/{table}/{month_label(month)}.csv: no file for table '{table}' in "
-                f"{month_label(month)}; expected {table}/{month_label(month)}.csv or .parquet "
-                f"under {landing}"
-            )
         return None
     path = f"{stem}.{found[0]}"
     url = path if _is_local(fs) else fs.unstrip_protocol(path)
     return LandingFile(table=table, month=month, url=url, format=found[0])
+
+
+def months_in_landing(landing: str, table: str) -> list[date]:
+    """The months that have a `<table>/<YYYY-MM>.<csv|parquet>` file in the landing, sorted."""
+    fs, root = fsspec.core.url_to_fs(landing)
+    folder = f"{root.rstrip('/')}/{table}"
+    if not fs.isdir(folder):
+        return []
+    names = (PurePosixPath(path).name for path in fs.ls(folder, detail=False))
+    found = (LANDING_FILE_NAME.match(name) for name in names)
+    return sorted({date(int(match[1]), int(match[2]), 1) for match in found if match})
 
 
 def _is_local(fs: fsspec.AbstractFileSystem) -> bool:

@@ -8,12 +8,15 @@ staging keeps the latest row per key."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import duckdb
 import pyarrow as pa
 
+from pipelines.channels import ChannelMapping
+from pipelines.config import PipelineConfig
+from pipelines.extract.channel_labels import add_mapped_channels
 from pipelines.extract.contract import Table
 from pipelines.extract.files import LandingError, LandingFile, find_file, local_copy
 from pipelines.extract.validation import bound_parameters, reason_expression, typed_select_list
@@ -56,35 +59,47 @@ class LandedBatch:
 
 @dataclass(frozen=True)
 class LandingRules:
-    """What the checks compare against: the known channels, the reporting currency, the clock."""
+    """What the checks compare against: the known channels and how raw labels map to them, the
+    reporting currency, the clock."""
 
     channels: list[str]
     currencies: list[str]
     now: datetime
+    channel_mapping: ChannelMapping = field(default_factory=ChannelMapping)
+
+    @classmethod
+    def configured(cls, config: PipelineConfig, currency: str) -> LandingRules:
+        """The rules of the pipeline configuration, on the clock of now."""
+        return cls(
+            channels=list(config.channels),
+            currencies=[currency],
+            now=datetime.now(UTC),
+            channel_mapping=config.channel_mapping,
+        )
 
 
 def land_table(
     warehouse: Warehouse, landing: str, table: Table, months: list[date], rules: LandingRules
 ) -> list[LandedBatch]:
-    """Land `table` for each month; a bad file raises LandingError naming file and column."""
+    """Land `table`'s file of each month that has one (a month without a file lands no batch);
+    a bad file raises LandingError naming file and column."""
     batches = []
     with duckdb.connect() as scratch:
         for month in months:
-            file = find_file(landing, table.name, month, required=table.required)
-            if file is None:
-                batches.append(LandedBatch(table.name, month, "", None, 0, 0, 0))
-                continue
-            batches.append(_land_file(warehouse, scratch, table, file, rules))
+            file = find_file(landing, table.name, month)
+            if file is not None:
+                batches.append(land_file(warehouse, scratch, table, file, rules))
     return batches
 
 
-def _land_file(
+def land_file(
     warehouse: Warehouse,
     scratch: duckdb.DuckDBPyConnection,
     table: Table,
     file: LandingFile,
     rules: LandingRules,
 ) -> LandedBatch:
+    """Land one file through the scratch DuckDB `scratch`, in one warehouse transaction."""
     batch_id = f"{table.name}-{month_label(file.month)}-{uuid.uuid4().hex[:12]}"
     with local_copy(file) as path:
         _read_as_text(scratch, table, file, str(path))
@@ -156,9 +171,8 @@ def _split(
     rules: LandingRules,
 ) -> tuple[pa.Table, pa.Table]:
     """Typed good rows with batch columns, and quarantine rows with reason and original values."""
-    parameters = bound_parameters(
-        table, channels=rules.channels, currencies=rules.currencies, now=rules.now
-    )
+    add_mapped_channels(scratch, table, rules.channel_mapping, rules.channels)
+    parameters = bound_parameters(table, currencies=rules.currencies, now=rules.now)
     scratch.execute(
         f"create or replace table checked as "
         f"select *, {reason_expression(table)} as _reason from incoming",

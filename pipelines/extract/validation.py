@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pipelines.extract.channel_labels import mapped_name
 from pipelines.extract.contract import EXPECTED_FORMATS, Column, ColumnType, Table
 
 # How a trimmed text value parses into its contract type; NULL means it does not parse.
@@ -31,13 +32,17 @@ def text_value(column: Column) -> str:
 
 
 def typed_value(column: Column) -> str:
+    """The value landed: parsed to its type; a channel column's canonical channel."""
+    if column.values_from == "channels":
+        return mapped_name(column)
     return PARSERS[column.type].format(v=text_value(column))
 
 
 def value_set_parameter(table: Table, column: Column) -> str | None:
-    """The name of the bound list parameter holding the column's allowed values, if any."""
-    if column.values_from:
-        return column.values_from
+    """The name of the bound list parameter holding the column's allowed values, if any (a
+    channel column's labels are mapped instead, see channel_labels.py)."""
+    if column.values_from == "currencies":
+        return "currencies"
     if column.values:
         return f"values_{table.name}_{column.name}"
     return None
@@ -63,10 +68,19 @@ def column_problems(table: Table, column: Column) -> list[str]:
             f"case when try_cast({text} as double) < {float(column.min)} "
             f"then '{name}: expected a value >= {column.min:g}, got ' || {shown} end"
         )
+    if column.values_from == "channels":
+        problems.append(
+            f"case when {text} is not null and {mapped_name(column)} is null "
+            f"then '{name}: unmapped channel label ' || {shown} || ', map it to a channel with "
+            "a rule in config/pipeline.yaml channel_mapping.rules (or set unmapped: other)' end"
+        )
     parameter = value_set_parameter(table, column)
     if parameter:
-        what = {"channels": "unknown channel", "currencies": "currency not the reporting currency"}
-        label = what.get(column.values_from or "", "unknown value")
+        label = (
+            "currency not the reporting currency"
+            if column.values_from == "currencies"
+            else "unknown value"
+        )
         problems.append(
             f"case when {text} is not null and not list_contains(${parameter}, {text}) "
             f"then '{name}: {label} ' || {shown} || ', expected one of ' "
@@ -93,16 +107,13 @@ def typed_select_list(table: Table) -> str:
     )
 
 
-def bound_parameters(
-    table: Table, *, channels: list[str], currencies: list[str], now: datetime
-) -> dict[str, object]:
+def bound_parameters(table: Table, *, currencies: list[str], now: datetime) -> dict[str, object]:
     """Exactly the parameters `reason_expression(table)` refers to: value sets and the clock."""
-    named_sets = {"channels": channels, "currencies": currencies}
     parameters: dict[str, object] = {}
     for column in table.columns.values():
         parameter = value_set_parameter(table, column)
         if parameter:
-            parameters[parameter] = named_sets.get(parameter) or list(column.values or [])
+            parameters[parameter] = currencies if parameter == "currencies" else column.values
         if column.type in DATED_TYPES:
             parameters["now"] = now.replace(tzinfo=None)
     return parameters

@@ -5,17 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
-from enum import StrEnum
 
 import pandas as pd
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey
 
+from pipelines.quality.policy import Severity
 from pipelines.warehouse import Warehouse
-
-
-class Severity(StrEnum):
-    BLOCKING = "blocking"
-    WARNING = "warning"
 
 
 @dataclass(frozen=True)

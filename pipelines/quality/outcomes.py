@@ -17,6 +17,7 @@ class ExpectationOutcome:
     success: bool
     observed: str
     sample: list[Any] = field(default_factory=list)
+    offending: int | None = None  # rows that broke it, where counted
 
     @property
     def label(self) -> str:

@@ -3,6 +3,7 @@ thresholds, data not code."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
@@ -10,7 +11,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipelines.config import load_yaml_model
 from pipelines.home import config_file
-from pipelines.quality.check_results import Severity
+
+# The pipeline checks of every raw table, by their names in the policy.
+SUITE_CHECK = "contract_suite"
+QUARANTINE_CHECK = "quarantine_share"
+REFERENTIAL_CHECK = "referential_integrity"
+ROW_TREND_CHECK = "row_count_trend"
+
+
+class Severity(StrEnum):
+    BLOCKING = "blocking"
+    WARNING = "warning"
 
 
 class QuarantinePolicy(BaseModel):

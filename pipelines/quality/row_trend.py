@@ -3,7 +3,9 @@
 A month counts with its latest landed batch (a re-sent file replaces the earlier one), so each
 landed partition is compared with the mean of the previous `trailing_periods` months that have a
 batch, landed earlier or in the same run. A month without any earlier month has no history and
-passes, saying so."""
+passes, saying so. A month of the run without a file, for a table that sent files for earlier
+months, is flagged too ("no file for 2025-03"): a gap in a source in use, never a block (the
+check is a warning in config/quality.yaml), since a business may have nothing to send."""
 
 from __future__ import annotations
 
@@ -71,3 +73,16 @@ def row_count_trends(
             )
         )
     return trends
+
+
+def months_without_file(warehouse: Warehouse, table: Table, months: list[date]) -> list[date]:
+    """The run's months with no file landed for `table`, after its first landed month (from
+    quality.landed_batches, which logs every landed file, a header-only one too)."""
+    landed = warehouse.query(
+        "select distinct period from quality.landed_batches where table_name = ?", [table.name]
+    )
+    periods = {as_date(period) for period in landed["period"]}
+    if not periods:
+        return []
+    first = min(p for p in periods if p is not None)
+    return [month for month in sorted(months) if month > first and month not in periods]

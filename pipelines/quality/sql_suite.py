@@ -21,7 +21,7 @@ from pipelines.quality.landed_rows import (
     records,
 )
 from pipelines.quality.outcomes import SAMPLE_SIZE, ExpectationOutcome, rows_text
-from pipelines.quality.suites import DateWindow, TableSuite, ValueRange
+from pipelines.quality.suites import ColumnOrder, DateWindow, TableSuite, ValueRange
 from pipelines.warehouse import Warehouse
 from pipelines.warehouse.connection import checked_identifier
 
@@ -29,6 +29,7 @@ NOT_NULL = "expect_column_values_to_not_be_null"
 IN_SET = "expect_column_values_to_be_in_set"
 BETWEEN = "expect_column_values_to_be_between"
 UNIQUE_KEY = "expect_compound_columns_to_be_unique"
+PAIR_ORDER = "expect_column_pair_values_a_to_be_greater_than_b"
 
 # Offending rows of each date window, on the row `r` and its batch `b` (see landed_rows).
 WINDOW_RULES: dict[DateWindow, tuple[str, str, str]] = {
@@ -56,6 +57,11 @@ class RowRule:
     offending: str
     params: tuple[object, ...]
     phrase: str
+    other_column: str | None = None  # a second column the rule reads (a pair rule)
+
+    @property
+    def columns(self) -> set[str]:
+        return {self.column} | ({self.other_column} if self.other_column else set())
 
 
 def row_rules(
@@ -91,6 +97,7 @@ def row_rules(
                 )
             )
         rules += [_range_rule(r) for r in suite.ranges if r.column == c]
+        rules += [_order_rule(pair) for pair in suite.order if pair.column == c]
         window = suite.dates.get(c)
         if window in WINDOW_RULES:
             expectation, offending, phrase = WINDOW_RULES[window]
@@ -115,6 +122,11 @@ def _range_rule(value_range: ValueRange) -> RowRule:
         params = [*when.values(), *params]
         outside = " and ".join([*condition, f"({outside})"])
     return RowRule(BETWEEN, c, outside, tuple(params), shown)
+
+
+def _order_rule(pair: ColumnOrder) -> RowRule:
+    c, other = checked_identifier(pair.column), checked_identifier(pair.not_before)
+    return RowRule(PAIR_ORDER, c, f"r.{c} < r.{other}", (), f"before {other}", other)
 
 
 def _bound(value: float | None) -> str:
@@ -145,7 +157,9 @@ def evaluate_rules(
         sample = _sample(warehouse, table, partitions, rule) if offending else []
         observed = f"{offending:,} of {rows_text(total)} {rule.phrase}"
         outcomes.append(
-            ExpectationOutcome(rule.expectation, rule.column, not offending, observed, sample)
+            ExpectationOutcome(
+                rule.expectation, rule.column, not offending, observed, sample, offending
+            )
         )
     return rows_by_batch, outcomes
 
@@ -198,4 +212,5 @@ def evaluate_unique_key(
         not offending,
         f"{offending:,} of {rows_text(total)} with a duplicated key",
         sample,
+        offending,
     )

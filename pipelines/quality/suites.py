@@ -45,6 +45,15 @@ class ValueRange(BaseModel):
         return self
 
 
+class ColumnOrder(BaseModel):
+    """Two dated columns of one row in order: `column` is not before `not_before` (NULLs pass)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str
+    not_before: str
+
+
 class ForeignKey(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -69,6 +78,7 @@ class TableSuite(BaseModel):
 
     dates: dict[str, DateWindow] = {}
     ranges: list[ValueRange] = []
+    order: list[ColumnOrder] = []
     foreign_keys: list[ForeignKey] = []
 
 
@@ -108,6 +118,10 @@ def _problems(table: Table, suite: TableSuite, contract: Contract) -> list[str]:
         for name in [value_range.column, *value_range.when]:
             if name not in columns:
                 problems.append(f"{where}.ranges: '{name}' is not a column")
+    for pair in suite.order:
+        for name in (pair.column, pair.not_before):
+            if name not in dated:
+                problems.append(f"{where}.order: '{name}' is not a dated column")
     for key in suite.foreign_keys:
         parent = contract.tables.get(key.parent_table)
         if key.column not in columns:

@@ -133,7 +133,8 @@ rep_months as (
         reps.rep_id
     from periods
     cross join reps
-    where reps.hired_at < {{ dbt.dateadd('month', 1, 'periods.period') }}
+    -- a rep without a hire date (CRM owner lists carry none) counts as employed since ever
+    where (reps.hired_at is null or reps.hired_at < {{ dbt.dateadd('month', 1, 'periods.period') }})
         and (reps.left_at is null or reps.left_at >= periods.period)
 
     union
