@@ -1,8 +1,9 @@
 """Businesses with partial sources, end to end through Dagster on DuckDB: each demo profile
 publishes a scorecard, and what its sources cannot measure is NULL with a reason, never 0.
 
-`ecommerce-no-ads` (no ad spend, touchpoints, CRM, tickets, surveys, emails or item costs) also
-gets a month without a single order: an empty month of a table in use is data, not an error."""
+Each also gets an empty last month (`ecommerce-no-ads`, with no ad spend, touchpoints, CRM,
+tickets, surveys, emails or item costs: a month without a single order; `b2b-crm`: a month in
+which no lead changed): an empty month of a table in use is data, not an error."""
 
 from __future__ import annotations
 
@@ -19,8 +20,16 @@ from tests.pipeline_runs import AS_OF, FIRST, SECOND, THIRD, query, run
 
 pytestmark = pytest.mark.integration
 
-# Tables of the shop emptied in the last month: a month in which nothing was sold.
-EMPTIED = ("orders", "order_items", "customers", "refunds")
+# Tables emptied in the last month, per profile.
+EMPTIED = {
+    "ecommerce-no-ads": ("orders", "order_items", "customers", "refunds"),
+    "b2b-crm": ("leads",),
+}
+# KPIs of the empty month: zero counts, and the ratios over them NULL with their usual reason.
+EMPTY_MONTH_KPIS = {
+    "ecommerce-no-ads": {"revenue": 0, "orders": 0, "aov": "no orders in period"},
+    "b2b-crm": {"leads": 0, "won_deal_value": 0, "win_rate": "no leads closed in period"},
+}
 
 
 def empty_month(landing: Path, tables: tuple[str, ...], month: str) -> None:
@@ -43,8 +52,7 @@ def profile_run(request, tmp_path_factory) -> Iterator[tuple[str, RunOutcome]]:
         generate(
             folder / "landing", FIRST, THIRD, seed=11, scale=0.3, as_of=AS_OF, profile=request.param
         )
-        if request.param == "ecommerce-no-ads":
-            empty_month(folder / "landing", EMPTIED, f"{THIRD:%Y-%m}")
+        empty_month(folder / "landing", EMPTIED[request.param], f"{THIRD:%Y-%m}")
         yield request.param, run(FIRST, THIRD)
 
 
@@ -88,13 +96,14 @@ def test_absent_sources_give_null_kpis_with_the_reason(profile_run):
 
 def test_an_empty_month_is_zero_not_missing(profile_run):
     profile, _ = profile_run
-    if profile != "ecommerce-no-ads":
-        pytest.skip("only the shop has an emptied month")
     kpis = company_kpis(THIRD)
-    assert kpis.at["revenue", "value"] == 0
-    assert kpis.at["orders", "value"] == 0
-    assert pd.isna(kpis.at["aov", "value"])
-    assert kpis.at["aov", "null_reason"] == "no orders in period"
+    for kpi, expected in EMPTY_MONTH_KPIS[profile].items():
+        if isinstance(expected, str):
+            assert pd.isna(kpis.at[kpi, "value"]), kpi
+            assert kpis.at[kpi, "null_reason"] == expected, kpi
+        else:
+            assert kpis.at[kpi, "value"] == expected, kpi
+            assert pd.isna(kpis.at[kpi, "null_reason"]), kpi
 
 
 def test_scores_renormalise_over_what_exists_and_say_what_was_not_scored(profile_run):
