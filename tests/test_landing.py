@@ -220,3 +220,32 @@ def test_a_table_without_dates_lands(warehouse, tmp_path):
     )
     [batch] = land(warehouse, tmp_path, "teams")
     assert (batch.rows_landed, batch.rows_quarantined) == (1, 1)
+
+
+def test_a_warehouse_filled_before_the_landing_log_gets_its_batches_logged_once(
+    warehouse, tmp_path
+):
+    write(
+        tmp_path,
+        "orders",
+        ORDERS_HEADER
+        + "o1,c1,2025-01-03 10:00:00,completed,USD,100.00,5\n"
+        + "o2,c2,2025-01-04 10:00:00,completed,USD,-3,0\n",  # quarantined
+    )
+    [batch] = land(warehouse, tmp_path, "orders")
+    logged = warehouse.query("select * from quality.landed_batches")
+    warehouse.execute("delete from quality.landed_batches")  # as before the log existed
+
+    ensure_layout(warehouse)
+    ensure_layout(warehouse)  # idempotent: logged once
+
+    relogged = warehouse.query("select * from quality.landed_batches")
+    assert len(relogged) == 1
+    row = relogged.iloc[0]
+    assert (row["batch_id"], row["table_name"], row["source"]) == (
+        batch.batch_id,
+        "orders",
+        batch.source,
+    )
+    assert (row["rows_read"], row["rows_landed"], row["rows_quarantined"]) == (2, 1, 1)
+    assert row["period"] == logged.iloc[0]["period"]

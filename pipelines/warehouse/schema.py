@@ -186,3 +186,44 @@ def ensure_layout(warehouse: Warehouse) -> None:
             warehouse.execute(raw_table_ddl(table))
         for ddl in (*QUALITY_DDL, *ATTRIBUTION_DDL, *SCORECARD_DDL):
             warehouse.execute(ddl)
+        _log_batches_landed_before_the_log(warehouse)
+
+
+def _log_batches_landed_before_the_log(warehouse: Warehouse) -> None:
+    """A warehouse filled before `quality.landed_batches` existed gets its batches logged from the
+    raw tables' batch columns, once: without them every source would read as not provided.
+    (A header-only file of that time left no trace and stays unlogged.)"""
+    if warehouse.scalar("select count(*) from quality.landed_batches"):
+        return
+    for table in load_contract().tables.values():
+        warehouse.execute(
+            f"""
+            insert into quality.landed_batches
+            select
+                landed.batch_id,
+                ?,
+                landed.period,
+                landed.source,
+                landed.row_count + coalesce(quarantined.row_count, 0),
+                landed.row_count,
+                coalesce(quarantined.row_count, 0),
+                landed.loaded_at
+            from (
+                select
+                    _batch_id as batch_id,
+                    _period as period,
+                    max(_source) as source,
+                    count(*) as row_count,
+                    max(_loaded_at) as loaded_at
+                from raw.{table.name}
+                group by _batch_id, _period
+            ) as landed
+            left join (
+                select batch_id, count(*) as row_count
+                from quality.quarantine
+                group by batch_id
+            ) as quarantined
+                on landed.batch_id = quarantined.batch_id
+            """,
+            [table.name],
+        )
