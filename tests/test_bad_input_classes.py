@@ -98,7 +98,7 @@ BAD_ROWS = {
         "ad_spend",
         "2025-01-03,carrier_pigeon,c1,Winter,100,10,5.00,USD\n",
         "channel: unmapped channel label 'carrier_pigeon', map it to a channel with a rule in "
-        "config/pipeline.yaml channel_mapping.rules (or set unmapped: other)",
+        "pipeline.yaml channel_mapping.rules (or set unmapped: other)",
     ),
     "unknown_currency": BadRow(
         "orders",

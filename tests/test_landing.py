@@ -94,7 +94,7 @@ def test_unmapped_channel_label_is_quarantined_saying_how_to_map_it(warehouse, t
     assert (batch.rows_landed, batch.rows_quarantined) == (1, 1)
     assert warehouse.scalar("select reason from quality.quarantine") == (
         "channel: unmapped channel label 'carrier_pigeon', map it to a channel with a rule in "
-        "config/pipeline.yaml channel_mapping.rules (or set unmapped: other)"
+        "pipeline.yaml channel_mapping.rules (or set unmapped: other)"
     )
     original = json.loads(warehouse.scalar("select original_row from quality.quarantine"))
     assert original["channel"] == "carrier_pigeon"

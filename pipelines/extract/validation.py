@@ -72,7 +72,7 @@ def column_problems(table: Table, column: Column) -> list[str]:
         problems.append(
             f"case when {text} is not null and {mapped_name(column)} is null "
             f"then '{name}: unmapped channel label ' || {shown} || ', map it to a channel with "
-            "a rule in config/pipeline.yaml channel_mapping.rules (or set unmapped: other)' end"
+            "a rule in pipeline.yaml channel_mapping.rules (or set unmapped: other)' end"
         )
     parameter = value_set_parameter(table, column)
     if parameter:
