@@ -159,6 +159,7 @@ def _postgres_holder(cursor: psycopg2.extensions.cursor, key: int) -> str:
         from pg_locks as locks
         inner join pg_stat_activity as activity on activity.pid = locks.pid
         where locks.locktype = 'advisory' and locks.granted
+            and locks.database = (select oid from pg_database where datname = current_database())
             and locks.classid = %s and locks.objid = %s and locks.objsubid = 2
         """,
         (ADVISORY_NAMESPACE, key),
