@@ -88,18 +88,25 @@ def land_table(
         for month in months:
             file = find_file(landing, table.name, month)
             if file is not None:
-                batches.append(land_file(warehouse, scratch, table, file, rules))
+                batches.append(write_batch(warehouse, read_file(scratch, table, file, rules)))
     return batches
 
 
-def land_file(
-    warehouse: Warehouse,
-    scratch: duckdb.DuckDBPyConnection,
-    table: Table,
-    file: LandingFile,
-    rules: LandingRules,
-) -> LandedBatch:
-    """Land one file through the scratch DuckDB `scratch`, in one warehouse transaction."""
+@dataclass(frozen=True)
+class CheckedFile:
+    """A file read and checked in a scratch DuckDB, not yet written: its batch figures, typed good
+    rows and quarantined rows."""
+
+    batch: LandedBatch
+    good: pa.Table
+    quarantined: pa.Table
+
+
+def read_file(
+    scratch: duckdb.DuckDBPyConnection, table: Table, file: LandingFile, rules: LandingRules
+) -> CheckedFile:
+    """Read `file` and check every row against the contract in `scratch` (one connection per
+    thread: files can be read side by side and written one at a time)."""
     batch_id = f"{table.name}-{month_label(file.month)}-{uuid.uuid4().hex[:12]}"
     with local_copy(file) as path:
         _read_as_text(scratch, table, file, str(path))
@@ -113,12 +120,17 @@ def land_file(
         rows_landed=good.num_rows,
         rows_quarantined=quarantined.num_rows,
     )
+    return CheckedFile(batch, good, quarantined)
+
+
+def write_batch(warehouse: Warehouse, checked: CheckedFile) -> LandedBatch:
+    """The file's good rows, quarantined rows and log row, in one warehouse transaction."""
     with warehouse.transaction():
-        warehouse.insert_arrow(f"raw.{table.name}", good)
-        warehouse.insert_arrow("quality.quarantine", quarantined)
-        warehouse.insert_arrow("quality.landed_batches", batch.as_log_row())
+        warehouse.insert_arrow(f"raw.{checked.batch.table}", checked.good)
+        warehouse.insert_arrow("quality.quarantine", checked.quarantined)
+        warehouse.insert_arrow("quality.landed_batches", checked.batch.as_log_row())
     failpoint("landing.after_batch")
-    return batch
+    return checked.batch
 
 
 def _read_as_text(

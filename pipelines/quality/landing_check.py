@@ -10,7 +10,9 @@ columns are off-contract, and types are parsed at landing."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -22,7 +24,13 @@ import duckdb
 from pipelines.exit_codes import ExitCode
 from pipelines.extract.contract import Table, load_contract
 from pipelines.extract.files import LandingError, find_file, months_in_landing
-from pipelines.extract.landing import LandedBatch, LandingRules, land_file
+from pipelines.extract.landing import (
+    CheckedFile,
+    LandedBatch,
+    LandingRules,
+    read_file,
+    write_batch,
+)
 from pipelines.periods import month_label, months_between
 from pipelines.quality.landed_rows import LandedPartition
 from pipelines.quality.outcomes import SAMPLE_SIZE
@@ -41,6 +49,7 @@ from pipelines.warehouse.connection import DuckDBWarehouse
 from pipelines.warehouse.schema import ensure_layout
 
 READABLE_CHECK = "readable_file"  # the file reads and has the contract's columns
+READ_THREADS = 2  # files read at once (the machines this runs on have two cores or more)
 
 
 class Level(StrEnum):
@@ -126,14 +135,16 @@ def check_landing(
     every_month = sorted({m for ms in found.values() for m in ms})
     last_month = months[1] if months else (every_month[-1] if every_month else None)
     findings: list[Finding] = []
-    with DuckDBWarehouse(Path(":memory:"), memory_limit) as wh, duckdb.connect() as scratch:
+    landed: dict[str, list[LandedBatch]] = {name: [] for name in found}
+    with DuckDBWarehouse(Path(":memory:"), memory_limit) as wh:
         ensure_layout(wh)
-        landed: dict[str, list[LandedBatch]] = {name: [] for name in found}
-        for name, table_months in found.items():  # every table first: children need parents
-            for month in table_months:
-                findings += _land(
-                    wh, scratch, landing, contract.table(name), month, rules, landed[name]
-                )
+        files = [(contract.table(name), m) for name, ms in found.items() for m in ms]
+        # Every file first (children need parents): read side by side, written one at a time.
+        for checked in _read_files(landing, files, rules):
+            if isinstance(checked, Finding):
+                findings.append(checked)
+            else:
+                landed[checked.batch.table].append(write_batch(wh, checked))
         for name, table_batches in landed.items():
             table = contract.table(name)
             findings += [f for b in table_batches for f in _quarantine(wh, table, b, policy)]
@@ -152,30 +163,48 @@ def _within(month: date, months: tuple[date, date] | None) -> bool:
     return months is None or months[0] <= month <= months[1]
 
 
-def _land(
-    wh: Warehouse,
+def _read_files(
+    landing: str, files: list[tuple[Table, date]], rules: LandingRules
+) -> Iterator[CheckedFile | Finding]:
+    """Each (table, month) file read and checked, in order, on READ_THREADS threads with a
+    scratch DuckDB each (DuckDB releases the GIL, so two cores read two files at once); a file a
+    run could not read is a finding."""
+    local = threading.local()
+    scratches: list[duckdb.DuckDBPyConnection] = []
+
+    def read(table: Table, month: date) -> CheckedFile | Finding:
+        if not hasattr(local, "scratch"):
+            local.scratch = duckdb.connect()
+            scratches.append(local.scratch)
+        return _read(local.scratch, landing, table, month, rules)
+
+    try:
+        with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+            yield from pool.map(read, *zip(*files, strict=True)) if files else iter(())
+    finally:
+        for scratch in scratches:
+            scratch.close()
+
+
+def _read(
     scratch: duckdb.DuckDBPyConnection,
     landing: str,
     table: Table,
     month: date,
     rules: LandingRules,
-    landed: list[LandedBatch],
-) -> list[Finding]:
-    """Land one file, adding its batch to `landed`; a file a run could not read is a finding."""
+) -> CheckedFile | Finding:
     file = None
     try:
         file = find_file(landing, table.name, month)
-        if file is not None:
-            landed.append(land_file(wh, scratch, table, file, rules))
+        if file is None:  # gone since the landing was listed
+            raise LandingError(f"no file for {table.name} in {month_label(month)}")
+        return read_file(scratch, table, file, rules)
     except LandingError as error:
         url = file.url if file else None
         message = str(error).removeprefix(f"{url}: ") if url else str(error)
-        return [
-            Finding(
-                table.name, month, _short(url), READABLE_CHECK, None, message, 1, Level.UNREADABLE
-            )
-        ]
-    return []
+        return Finding(
+            table.name, month, _short(url), READABLE_CHECK, None, message, 1, Level.UNREADABLE
+        )
 
 
 def _short(url: str | None) -> str | None:
