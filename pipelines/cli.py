@@ -428,6 +428,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise ValueError("give both --from and --to, or neither (every month in the landing)")
     months = (parse_month(args.from_), parse_month(args.to)) if args.from_ else None
     settings = get_settings()
+    load_scorecard(settings.config)  # the deployment's three files are checked, not only two
     landing = args.landing or settings.landing
     started = time.perf_counter()
     report = check_landing(

@@ -110,3 +110,18 @@ def test_a_month_range_checks_only_its_files(landing: Path):
     report = check(landing, (SECOND, SECOND))
     assert report.exit_code is ExitCode.PUBLISHED
     assert report.files == len(list(landing.glob("*/2025-02.*")))
+
+
+def test_a_broken_scorecard_in_the_deployment_is_exit_2_naming_the_file(
+    landing: Path, isolated_env: Path, capsys
+):
+    from pipelines.cli import main
+
+    home = isolated_env / "acme"
+    assert main(["init", str(home)]) == ExitCode.PUBLISHED
+    scorecard = home / "scorecard.yaml"
+    scorecard.write_text(scorecard.read_text().replace("weight: 30", "weight: 31", 1))
+    code = main(["--config-dir", str(home), "validate", "--landing", str(landing)])
+    assert code == ExitCode.BAD_INPUT
+    message = " ".join(capsys.readouterr().out.split())
+    assert "scorecard.yaml" in message and "weights sum to 101" in message
