@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, model_validator
 
 CHANNEL_NAME_PATTERN = "^[a-z][a-z0-9_]*$"
 CHANNEL_NAME = re.compile(CHANNEL_NAME_PATTERN)
@@ -30,6 +30,10 @@ def check_channel_name(name: str) -> str:
     return name
 
 
+# A configuration field holding a channel name, checked by the one rule when the file loads.
+ChannelName = Annotated[str, AfterValidator(check_channel_name)]
+
+
 class ChannelRule(BaseModel):
     """One grouping rule: a raw `label` (exact, or ignoring case) or a regex `pattern`
     (`re.search`; add `(?i)` to ignore case, anchors to match whole labels) -> `channel`."""
@@ -39,12 +43,7 @@ class ChannelRule(BaseModel):
     label: str | None = None
     ignore_case: bool = False
     pattern: str | None = None
-    channel: str
-
-    @field_validator("channel")
-    @classmethod
-    def _channel_name(cls, value: str) -> str:
-        return check_channel_name(value)
+    channel: ChannelName
 
     @field_validator("pattern")
     @classmethod

@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from pipelines.channels import OTHER_CHANNEL, ChannelMapping, check_channel_name
+from pipelines.channels import OTHER_CHANNEL, ChannelMapping, ChannelName
 
 # PROJECT_ROOT is re-exported: modules locate the checkout's own files through it.
 from pipelines.home import PROJECT_ROOT as PROJECT_ROOT
@@ -94,17 +94,12 @@ class Attribution(BaseModel):
     lookback_days: int = Field(30, ge=1, le=365)
     lookback_days_by_type: dict[ConversionType, int] = {}
     half_life_days: float = Field(7, gt=0)
-    no_touch_channel: str = "direct"
+    no_touch_channel: ChannelName = "direct"
     primary_model: str = "linear"
     position_based: PositionBasedWeights = PositionBasedWeights()
     w_shaped: WShapedWeights = WShapedWeights()
     markov_order: int = Field(1, ge=1, le=3)
     shapley_max_channels: int = Field(15, ge=2, le=15)
-
-    @field_validator("no_touch_channel")
-    @classmethod
-    def _channel_name(cls, value: str) -> str:
-        return check_channel_name(value)
 
     @field_validator("primary_model")
     @classmethod
@@ -148,7 +143,7 @@ class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     first_period: str
-    channels: dict[str, Channel]
+    channels: dict[ChannelName, Channel]
     channel_mapping: ChannelMapping = ChannelMapping()
     attribution: Attribution = Attribution()
     kpis: Kpis = Kpis()
@@ -159,13 +154,6 @@ class PipelineConfig(BaseModel):
     def _month(cls, value: str) -> str:
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
             raise ValueError("must be a month YYYY-MM")
-        return value
-
-    @field_validator("channels")
-    @classmethod
-    def _channel_names(cls, value: dict[str, Channel]) -> dict[str, Channel]:
-        for name in value:
-            check_channel_name(name)
         return value
 
     @model_validator(mode="after")
