@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 manifest: dbt_project/target/manifest.json
 
-dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_SOURCES)
+dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_SOURCES) pipelines/scoring/kpi_catalogue.yaml
 	$(BIN)/python -m pipelines.project
 
 demo: install manifest
