@@ -13,10 +13,12 @@ export DAGSTER_HOME ?= $(or $(SCORECARD_HOME),$(CURDIR))/data/dagster_home
 
 install: $(VENV)/.installed
 
+# --compile-bytecode: machines (and CI) that set PYTHONDONTWRITEBYTECODE would otherwise compile
+# every imported module from source in every process (dbt, Dagster and great-expectations: seconds each).
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
