@@ -1,24 +1,30 @@
-"""Extraction: one monthly-partitioned asset per contract table, landing its files into `raw`.
+"""Extraction: one monthly-partitioned asset per contract table, landing its files into `raw`,
+all landed by one step (a multi-asset: one start-up and one warehouse connection, not fifteen).
 
 Each asset carries its checks beside it, with the severity of config/quality.yaml: the table's
 suite on the rows just landed, the share of rows quarantined against the configured threshold,
 the landed rows against the trailing months' and, for a table with foreign keys
 (pipelines/quality/suites.yaml), its rows whose parent was never landed. A child table depends
-on its parent tables, so a run lands the parents first."""
+on its parent tables, so the step lands the parents first."""
 
+from collections.abc import Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import date
 
+import pandas as pd
 from dagster import (
+    AssetCheckKey,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
-    AssetsDefinition,
+    AssetSpec,
     BackfillPolicy,
     Backoff,
     Failure,
     MaterializeResult,
     RetryPolicy,
-    asset,
+    multi_asset,
 )
 
 from pipelines.config import load_pipeline_config
@@ -28,8 +34,10 @@ from pipelines.extract.landing import LandedBatch, LandingRules, land_table
 from pipelines.failures import BAD_INPUT, FAILURE_KIND
 from pipelines.partitions import context_months, monthly_partitions
 from pipelines.periods import month_label, parse_month
+from pipelines.quality import shape_worker
 from pipelines.quality.check_results import CheckVerdict, Severity, check_result, record_verdicts
 from pipelines.quality.landed_rows import LandedPartition
+from pipelines.quality.outcomes import ExpectationOutcome, SuiteResult
 from pipelines.quality.policy import (
     QUARANTINE_CHECK,
     REFERENTIAL_CHECK,
@@ -38,7 +46,7 @@ from pipelines.quality.policy import (
     QualityPolicy,
     load_quality_policy,
 )
-from pipelines.quality.raw_suite import validate_landed
+from pipelines.quality.raw_suite import complete_suite, landed_sample
 from pipelines.quality.referential import check_foreign_keys
 from pipelines.quality.row_trend import months_without_file, row_count_trends
 from pipelines.quality.suites import load_suites
@@ -56,11 +64,29 @@ def _check_spec(key: AssetKey, name: str, description: str) -> AssetCheckSpec:
     return AssetCheckSpec(name, asset=key, blocking=blocking, description=description)
 
 
-def build_raw_asset(table: Table) -> AssetsDefinition:
-    key = AssetKey(["raw", table.name])
+def raw_key(table: Table) -> AssetKey:
+    return AssetKey(["raw", table.name])
+
+
+def _parents(table: Table) -> list[str]:
     foreign_keys = load_suites().of(table.name).foreign_keys
-    parents = sorted({fk.parent_table for fk in foreign_keys} - {table.name})
-    check_specs = [
+    return sorted({fk.parent_table for fk in foreign_keys} - {table.name})
+
+
+def _raw_spec(table: Table) -> AssetSpec:
+    return AssetSpec(
+        key=raw_key(table),
+        group_name="extract",
+        description=f"Contract table `{table.name}` landed append-only with batch metadata.",
+        deps=[AssetKey(["raw", parent]) for parent in _parents(table)],
+        kinds={"python", "duckdb"},
+    )
+
+
+def _raw_check_specs(table: Table) -> list[AssetCheckSpec]:
+    key = raw_key(table)
+    foreign_keys = load_suites().of(table.name).foreign_keys
+    specs = [
         _check_spec(
             key,
             SUITE_CHECK,
@@ -71,79 +97,155 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
         _check_spec(key, ROW_TREND_CHECK, "rows within a factor of the trailing months' mean"),
     ]
     if foreign_keys:
-        check_specs.append(
+        specs.append(
             _check_spec(
                 key,
                 REFERENTIAL_CHECK,
                 "every " + ", ".join(fk.label for fk in foreign_keys) + " found in a landed batch",
             )
         )
+    return specs
 
-    @asset(
-        key=key,
-        group_name="extract",
-        description=f"Contract table `{table.name}` landed append-only with batch metadata.",
-        partitions_def=monthly_partitions,
-        backfill_policy=BackfillPolicy.single_run(),
-        retry_policy=RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL),
-        deps=[AssetKey(["raw", parent]) for parent in parents],
-        check_specs=check_specs,
-        pool=WAREHOUSE_POOL,
-        kinds={"python", "duckdb"},
-    )
-    def raw_table(
-        context: AssetExecutionContext, warehouse: WarehouseResource
-    ) -> MaterializeResult:
-        months = context_months(context)
-        settings = get_settings()
-        config = load_pipeline_config()
-        policy = load_quality_policy()
-        rules = LandingRules.configured(config, settings.currency)
-        with warehouse.open() as wh:
-            ensure_layout(wh)
+
+def landing_order(tables: list[Table]) -> list[Table]:
+    """Parents before children: a child's referential check reads its parents' landed rows."""
+    ordered: list[Table] = []
+    pending = {table.name: table for table in tables}
+    while pending:
+        ready = [t for t in pending.values() if not set(_parents(t)) & pending.keys()]
+        if not ready:
+            raise ValueError(f"foreign keys form a cycle among {', '.join(sorted(pending))}")
+        for table in ready:
+            ordered.append(pending.pop(table.name))
+    return ordered
+
+
+TABLES = landing_order(list(load_contract().tables.values()))
+
+
+@dataclass
+class _Landed:
+    """A table's batches landed by this step, and the great-expectations shape outcomes of their
+    sample on the way from the worker process."""
+
+    batches: list[LandedBatch]
+    sample: pd.DataFrame
+    shape: Future[list[ExpectationOutcome]] | None
+
+    @property
+    def partitions(self) -> list[LandedPartition]:
+        return [LandedPartition(b.batch_id, b.period) for b in self.batches]
+
+
+@multi_asset(
+    name="raw_tables",
+    specs=[_raw_spec(table) for table in TABLES],
+    check_specs=[spec for table in TABLES for spec in _raw_check_specs(table)],
+    partitions_def=monthly_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    retry_policy=RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL),
+    can_subset=True,
+    pool=WAREHOUSE_POOL,
+)
+def raw_tables(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[MaterializeResult]:
+    """Land every selected table's files for the run's months, parents first, in one step (one
+    warehouse connection, one step's start-up), then check each table with its own checks.
+    A file that cannot be read fails the step, naming it, after the other tables landed; its
+    children (which would be checked against missing parents) are not landed."""
+    shape_worker.start()  # great-expectations imports in its process while the files land
+    months = context_months(context)
+    settings, config, policy = get_settings(), load_pipeline_config(), load_quality_policy()
+    rules = LandingRules.configured(config, settings.currency)
+    selected = [table for table in TABLES if raw_key(table) in context.selected_asset_keys]
+    landed: dict[str, _Landed] = {}
+    errors: dict[str, str] = {}
+    with warehouse.open() as wh:
+        ensure_layout(wh)
+        for table in selected:
+            if failed_parents := [p for p in _parents(table) if p in errors]:
+                errors[table.name] = f"not landed: its parent {', '.join(failed_parents)} failed"
+                continue
             try:
                 batches = land_table(wh, settings.landing, table, months, rules)
             except LandingError as error:
-                raise Failure(
-                    description=str(error),
-                    metadata={FAILURE_KIND: BAD_INPUT},
-                    allow_retries=False,
-                ) from None
-            partitions = [LandedPartition(b.batch_id, b.period) for b in batches]
-            verdicts = [
-                _suite_verdict(wh, table, partitions, rules, policy),
-                _quarantine_verdict(
-                    wh, table, batches, policy.quarantine.max_share_of(table.name), policy
-                ),
-                _row_trend_verdict(wh, table, partitions, months, policy),
-            ]
-            if foreign_keys:
-                first_period = parse_month(config.first_period)
-                verdicts.append(_referential_verdict(wh, table, partitions, first_period, policy))
-            record_verdicts(wh, context.run.run_id, months[0], months[-1], verdicts)
-        return MaterializeResult(
-            metadata={
-                "rows_landed": sum(b.rows_landed for b in batches),
-                "rows_quarantined": sum(b.rows_quarantined for b in batches),
-                "files": [b.source for b in batches if b.source],
-                "batch_ids": [b.batch_id for b in batches],
-            },
-            check_results=[check_result(key, verdict) for verdict in verdicts],
+                errors[table.name] = str(error)
+                continue
+            landed[table.name] = _Landed(batches, *_shape_later(wh, table, batches))
+        for table in selected:
+            if table.name in landed:
+                yield _checked(context, wh, table, landed[table.name], months, rules, policy)
+    if errors:
+        raise Failure(
+            description="; ".join(f"raw.{name}: {error}" for name, error in errors.items()),
+            metadata={FAILURE_KIND: BAD_INPUT},
+            allow_retries=False,
         )
 
-    return raw_table
+
+def _shape_later(
+    wh: Warehouse, table: Table, batches: list[LandedBatch]
+) -> tuple[pd.DataFrame, Future[list[ExpectationOutcome]] | None]:
+    """The landed sample, and its shape outcomes to come from the worker process."""
+    if not batches:
+        return pd.DataFrame(), None
+    sample = landed_sample(wh, table, [LandedPartition(b.batch_id, b.period) for b in batches])
+    return sample, shape_worker.validate_shape_later(table, sample)
 
 
-def _suite_verdict(
+def _checked(
+    context: AssetExecutionContext,
     wh: Warehouse,
     table: Table,
-    partitions: list[LandedPartition],
+    landed: _Landed,
+    months: list[date],
     rules: LandingRules,
     policy: QualityPolicy,
-) -> CheckVerdict:
-    result = validate_landed(
-        wh, table, partitions, channels=rules.channels, currencies=rules.currencies, now=rules.now
+) -> MaterializeResult:
+    """The table's materialization with its checks' verdicts (also recorded in the warehouse)."""
+    key = raw_key(table)
+    partitions = landed.partitions
+    shape = shape_worker.shape_outcomes(landed.shape, table, landed.sample) if landed.shape else []
+    suite = complete_suite(
+        wh,
+        table,
+        partitions,
+        list(landed.sample.columns),
+        shape,
+        channels=rules.channels,
+        currencies=rules.currencies,
+        now=rules.now,
     )
+    verdicts = [
+        _suite_verdict(table, suite, policy),
+        _quarantine_verdict(
+            wh, table, landed.batches, policy.quarantine.max_share_of(table.name), policy
+        ),
+        _row_trend_verdict(wh, table, partitions, months, policy),
+    ]
+    if load_suites().of(table.name).foreign_keys:
+        first_period = parse_month(load_pipeline_config().first_period)
+        verdicts.append(_referential_verdict(wh, table, partitions, first_period, policy))
+    record_verdicts(wh, context.run.run_id, months[0], months[-1], verdicts)
+    selected_checks = context.selected_asset_check_keys
+    return MaterializeResult(
+        asset_key=key,
+        metadata={
+            "rows_landed": sum(b.rows_landed for b in landed.batches),
+            "rows_quarantined": sum(b.rows_quarantined for b in landed.batches),
+            "files": [b.source for b in landed.batches if b.source],
+            "batch_ids": [b.batch_id for b in landed.batches],
+        },
+        check_results=[
+            check_result(key, verdict)
+            for verdict in verdicts
+            if AssetCheckKey(key, verdict.check_name) in selected_checks
+        ],
+    )
+
+
+def _suite_verdict(table: Table, result: SuiteResult, policy: QualityPolicy) -> CheckVerdict:
     return CheckVerdict(
         asset=f"raw.{table.name}",
         check_name=SUITE_CHECK,
@@ -264,6 +366,3 @@ def _quarantine_sample(wh: Warehouse, batch_ids: list[str]) -> list[dict[str, ob
         [*batch_ids, QUARANTINE_SAMPLE_ROWS],
     )
     return sample.to_dict("records")
-
-
-raw_assets = [build_raw_asset(table) for table in load_contract().tables.values()]

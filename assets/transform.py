@@ -4,9 +4,10 @@ Two asset groups, as in Dagster's own platform: the incremental marts are monthl
 (each run rebuilds exactly its months), every other model (staging views, intermediate working
 tables, dims) is unpartitioned and rebuilt for the months of the run it executes in. Keeping the
 partitioned set small keeps the per-partition event bookkeeping of long backfills small too.
-The months reach dbt as `--vars`. Test verdicts are also recorded in `quality.check_results`
-once dbt has released the warehouse: at the severity of the test's dbt config (`severity: warn`
-only warns) and, for a failed test, with the first of the failing rows dbt stored."""
+dbt runs in this process on a manifest parsed once (pipelines/transform/dbt_runner.py); the months
+reach it as `--vars`. Test verdicts are also recorded in `quality.check_results` once dbt has
+released the warehouse: at the severity of the test's dbt config (`severity: warn` only warns)
+and, for a failed test, with the first of its failing rows."""
 
 import json
 from collections.abc import Iterator, Mapping
@@ -20,18 +21,25 @@ from dagster import (
     BackfillPolicy,
     Failure,
 )
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, dbt_assets
 
+from assets.dagster_internals import (
+    DAGSTER_DBT_EXCLUDE_METADATA_KEY,
+    DAGSTER_DBT_SELECT_METADATA_KEY,
+    DbtCoreCliEventMessage,
+    get_manifest_and_translator_from_dbt_assets,
+    get_subset_selection_for_context,
+)
 from pipelines.config import load_pipeline_config
 from pipelines.failpoints import failpoint
 from pipelines.failures import FAILURE_KIND, GATE_CLOSED
 from pipelines.partitions import context_months, monthly_partitions, run_months
 from pipelines.periods import dbt_vars
-from pipelines.project import WEIGHTS_SOURCE, dbt_project, export_dbt_env, run_target_path
+from pipelines.project import WEIGHTS_SOURCE, dbt_project, run_target_path
 from pipelines.quality.check_results import CheckVerdict, Severity, record_verdicts
 from pipelines.resources import WarehouseResource
+from pipelines.transform.dbt_runner import DbtInvocation, export_dbt_env, run_dbt
 from pipelines.warehouse import Warehouse
-from pipelines.warehouse.connection import checked_table_name
 from pipelines.warehouse.lock import WAREHOUSE_POOL, hold_shared_phase
 
 # The period group: the incremental marts and whatever reads the data-driven attribution weights
@@ -66,9 +74,9 @@ class ScorecardTranslator(DagsterDbtTranslator):
     pool=WAREHOUSE_POOL,
 )
 def dbt_shared_models(
-    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[object]:
-    yield from _build(context, dbt, warehouse, run_months(context))
+    yield from _build(context, warehouse, run_months(context))
 
 
 @dbt_assets(
@@ -82,59 +90,80 @@ def dbt_shared_models(
     pool=WAREHOUSE_POOL,
 )
 def dbt_period_models(
-    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[object]:
-    yield from _build(context, dbt, warehouse, context_months(context))
+    yield from _build(context, warehouse, context_months(context))
 
 
 def _build(
-    context: AssetExecutionContext,
-    dbt: DbtCliResource,
-    warehouse: WarehouseResource,
-    months: list[date],
+    context: AssetExecutionContext, warehouse: WarehouseResource, months: list[date]
 ) -> Iterator[object]:
-    """`dbt build` of this asset group's models over `months`; a failing test fails the step."""
+    """`dbt build` of this asset group's models over `months`, in this process; a failing
+    blocking test fails the step."""
     hold_shared_phase()  # PostgreSQL: runs take turns from the shared models to publication
     export_dbt_env()
-    variables = dbt_vars(months[0], months[-1], load_pipeline_config())
-    invocation = dbt.cli(
-        ["build", "--vars", json.dumps(variables)],
+    manifest, translator, project = get_manifest_and_translator_from_dbt_assets(
+        [context.assets_def]
+    )
+    selection, indirect = get_subset_selection_for_context(
         context=context,
-        raise_on_error=False,
-        # One target folder per run: the run's second dbt build reuses the first one's parse.
-        target_path=run_target_path(context.run.run_id),
+        manifest=manifest,
+        select=context.op.tags.get(DAGSTER_DBT_SELECT_METADATA_KEY),
+        exclude=context.op.tags.get(DAGSTER_DBT_EXCLUDE_METADATA_KEY),
+        selector=None,
+        dagster_dbt_translator=translator,
+        current_dbt_indirect_selection_env=None,
+    )
+    if indirect:
+        selection = [*selection, "--indirect-selection", indirect]
+    step = context.op_def.name.removeprefix("dbt_")
+    build = run_dbt(
+        "build",
+        selection,
+        dbt_vars(months[0], months[-1], load_pipeline_config()),
+        # One folder per run: compiled SQL and dbt's log, worth a look after a failure.
+        run_target_path(context.run.run_id),
+        on_result=lambda _: failpoint(f"dbt.{step}"),
     )
     check_results = []
-    for event in invocation.stream():
-        failpoint(f"dbt.{context.op_def.name.removeprefix('dbt_')}")
-        if isinstance(event, AssetCheckResult):
-            check_results.append(event)
-        yield event
-    # Failing rows are read once dbt has released the warehouse (DuckDB has a single writer).
+    for raw_event in build.result_events:
+        event = DbtCoreCliEventMessage(raw_event=raw_event, event_history_metadata={})
+        for dagster_event in event.to_default_asset_events(
+            manifest=manifest, dagster_dbt_translator=translator, context=context, project=project
+        ):
+            if isinstance(dagster_event, AssetCheckResult):
+                check_results.append(dagster_event)
+            yield dagster_event
     with warehouse.open() as wh:
-        verdicts = [_verdict(result, invocation.manifest, wh) for result in check_results]
+        verdicts = [_verdict(result, manifest, build, wh) for result in check_results]
         record_verdicts(wh, context.run.run_id, months[0], months[-1], verdicts)
     for verdict in (v for v in verdicts if not v.passed):
         context.log.warning(f"{verdict.asset}: {verdict.check_name} failed: {verdict.details}")
-    if not invocation.is_successful():
+    if not build.success:
         failed = [
             f"{v.asset}: {v.check_name}"
             for v in verdicts
             if not v.passed and v.severity is Severity.BLOCKING
         ]
         reason = (
-            f"failed dbt tests: {', '.join(failed)}" if failed else "dbt build failed (see logs)"
+            f"failed dbt tests: {', '.join(failed)}"
+            if failed
+            else f"dbt build failed: {'; '.join(build.errors) or 'see the run log'}"
         )
         raise Failure(description=reason, metadata={FAILURE_KIND: GATE_CLOSED}, allow_retries=False)
 
 
-def _verdict(result: AssetCheckResult, manifest: Mapping[str, Any], wh: Warehouse) -> CheckVerdict:
+def _verdict(
+    result: AssetCheckResult, manifest: Mapping[str, Any], build: DbtInvocation, wh: Warehouse
+) -> CheckVerdict:
     """The test's verdict at the severity its dbt config gives (`severity: warn` only warns, it
     does not block publication) with, when it found failing rows, the first few of them."""
     metadata = result.metadata or {}
-    test = manifest["nodes"][_metadata_value(metadata["unique_id"])]
+    unique_id = _metadata_value(metadata["unique_id"])
+    test = manifest["nodes"][unique_id]
     count = _metadata_value(metadata.get("dagster_dbt/failed_row_count"))
-    details = {"failing_rows_sample": _failing_rows(wh, test)} if count else {}
+    sql = build.compiled_sql.get(unique_id)
+    details = {"failing_rows_sample": _failing_rows(wh, sql)} if count and sql else {}
     return CheckVerdict(
         asset=".".join(result.asset_key.path) if result.asset_key else "dbt",
         check_name=result.check_name or "dbt_test",
@@ -151,8 +180,8 @@ def _metadata_value(entry: object) -> Any:
     return getattr(entry, "value", entry)
 
 
-def _failing_rows(wh: Warehouse, test: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The first rows dbt stored for a failed test (store_failures, dbt_project.yml), as JSON."""
-    relation = checked_table_name(f"{test['schema']}.{test['alias']}")
-    rows = wh.query(f"select * from {relation} limit {FAILING_ROWS_SAMPLE}")
+def _failing_rows(wh: Warehouse, test_sql: str) -> list[dict[str, Any]]:
+    """The first rows a failed test found, as JSON: its compiled query run again, only for a
+    test that failed (storing every test's rows would cost each passing test a write)."""
+    rows = wh.query(f"select * from (\n{test_sql}\n) as failing_rows limit {FAILING_ROWS_SAMPLE}")
     return json.loads(rows.to_json(orient="records", date_format="iso"))

@@ -119,6 +119,9 @@ def _run_with_progress(
 
         def on_step(done: int, total: int, step: str) -> None:
             progress.update(task, completed=done, total=total, step=step)
+            if not progress.console.is_terminal:  # a scheduled run's log: never silent for long
+                elapsed = time.perf_counter() - started
+                progress.console.print(f"[{elapsed:6.1f}s] step {done}/{total} done: {step}")
 
         outcome = run_periods(first, last, on_step, rescore_version=version, rescore=rescore)
     return outcome, time.perf_counter() - started

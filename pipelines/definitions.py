@@ -4,24 +4,22 @@ Definitions."""
 from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
-from dagster_dbt import DbtCliResource
 
 from assets.attribution import attribution_channel_weights
-from assets.extract import raw_assets
+from assets.extract import raw_tables
 from assets.quality import quality_checks
 from assets.scorecard import scored_snapshot
 from assets.transform import dbt_period_models, dbt_shared_models
 from pipelines.jobs import rescore_job, scorecard_job
-from pipelines.project import dbt_project
 from pipelines.resources import WarehouseResource
 from pipelines.schedules import daily_open_period, monthly_close_period
 from pipelines.sensors import alert_on_run_failure, landing_files
 
 # In-process: DuckDB allows one writer per file, so steps run one after another in one process,
-# and the dbt manifest is loaded once per run instead of once per step.
+# and dbt (in this process too) parses the project once per run instead of once per step.
 defs = Definitions(
     assets=[
-        *raw_assets,
+        raw_tables,
         dbt_shared_models,
         attribution_channel_weights,
         dbt_period_models,
@@ -32,7 +30,6 @@ defs = Definitions(
     schedules=[daily_open_period, monthly_close_period],
     sensors=[landing_files, alert_on_run_failure],
     resources={
-        "dbt": DbtCliResource(project_dir=dbt_project()),
         "warehouse": WarehouseResource(),
     },
     executor=in_process_executor,

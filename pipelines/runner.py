@@ -21,6 +21,7 @@ from pipelines.alerts import alert_for_run, send_alert
 from pipelines.exit_codes import ExitCode
 from pipelines.failures import BAD_INPUT, CHECK_FAILURE_ERROR, FAILURE_KIND, GATE_CLOSED
 from pipelines.periods import span_label
+from pipelines.quality import shape_worker
 from pipelines.settings import get_settings
 from pipelines.warehouse.lock import writer_lock
 
@@ -59,6 +60,8 @@ def run_periods(
 ) -> RunOutcome:
     """Run the scorecard job over first..last as ONE run (single-run backfill policy); with
     `rescore`, the rescore job (snapshot only, under `rescore_version` if given)."""
+    if not rescore:
+        shape_worker.start()  # great-expectations imports on the other core meanwhile
     # Imported here: they read pipeline.yaml, which --config-dir may choose after start-up.
     from pipelines.definitions import defs
     from pipelines.partitions import partition_key
@@ -115,17 +118,21 @@ def _watch_steps(
     on_step: Callable[[int, int, str], None],
     done: threading.Event,
 ) -> None:
-    """Report finished steps as they land in the event log (progress for people)."""
-    seen: set[str] = set()
-    finished = (
+    """Report finished steps as they land in the event log (progress for people), reading only
+    the step-end events written since the last look."""
+    finished = {
         DagsterEventType.STEP_SUCCESS,
         DagsterEventType.STEP_FAILURE,
         DagsterEventType.STEP_SKIPPED,
-    )
+    }
+    seen: set[str] = set()
+    cursor: str | None = None
     while not done.wait(0.5):
-        for record in instance.all_logs(run_id):
-            event = record.dagster_event
-            if event and event.event_type in finished and event.step_key not in seen:
+        page = instance.get_records_for_run(run_id, cursor=cursor, of_type=finished)
+        cursor = page.cursor
+        for record in page.records:
+            event = record.event_log_entry.dagster_event
+            if event and event.step_key not in seen:
                 seen.add(event.step_key)
                 on_step(len(seen), total, event.step_key)
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +20,14 @@ import psycopg2
 import pytest
 
 from pipelines.attribution.weights import refresh_channel_weights
-from pipelines.config import PROJECT_ROOT, load_pipeline_config
+from pipelines.config import load_pipeline_config
 from pipelines.extract.contract import BATCH_COLUMNS, load_contract, raw_table_ddl
 from pipelines.periods import dbt_vars
-from pipelines.project import WEIGHTS_SOURCE
+from pipelines.project import MANIFEST_PATH, WEIGHTS_SOURCE
 from pipelines.settings import Settings, Target
+from pipelines.transform.dbt_runner import DBT_PROJECT_DIR, DbtInvocation, run_dbt
 from pipelines.warehouse import connect
 from pipelines.warehouse.schema import QUALITY_DDL
-
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 
 # Batch columns of a hand-made row unless the row sets its own.
 DEFAULT_BATCH = {
@@ -56,6 +53,7 @@ class ScratchWarehouse:
 
     settings: Settings
     folder: Path
+    last_invocation: list[DbtInvocation] = field(default_factory=list)
 
     def create_raw_tables(self) -> None:
         """Schema `raw` and every contract table in it (empty), and the landing log, as the
@@ -97,32 +95,38 @@ class ScratchWarehouse:
                 [batch_id, table_name, period, DEFAULT_BATCH["_loaded_at"]],
             )
 
-    def dbt(self, *args: str, first: date, last: date, project_dir: Path = DBT_PROJECT_DIR) -> str:
-        """Run `dbt <args>` over the months first..last; its output, or DbtRunError. Another
-        `project_dir` (a modified copy of the project) brings its own profiles.yml."""
-        variables = dbt_vars(first, last, load_pipeline_config())
-        command = [
-            str(DBT_EXECUTABLE),
-            *args,
-            "--project-dir", str(project_dir),
-            "--profiles-dir", str(project_dir),
-            "--target-path", str(self.folder / "dbt_target"),
-            "--log-path", str(self.folder / "dbt_logs"),
-            "--vars", json.dumps(variables),
-        ]  # fmt: skip
-        environment = {**os.environ, **self.settings.dbt_env()}
-        result = subprocess.run(command, env=environment, capture_output=True, text=True)
-        if result.returncode != 0:
-            output = result.stdout[-6000:] + result.stderr
-            raise DbtRunError(f"dbt {' '.join(args)} failed:\n{output}")
-        return result.stdout
+    def dbt(
+        self, command: str, *args: str, first: date, last: date, project_dir: Path = DBT_PROJECT_DIR
+    ) -> DbtInvocation:
+        """Run `dbt <command> <args>` over the months first..last in this process, as the
+        pipeline does; DbtRunError if anything failed. Another `project_dir` (a modified copy of
+        the project) brings its own profiles.yml."""
+        os.environ.update(self.settings.dbt_env())
+        invocation = run_dbt(
+            command,
+            args,
+            dbt_vars(first, last, load_pipeline_config()),
+            self.folder / "dbt_target",
+            project_dir=project_dir,
+        )
+        self.last_invocation[:] = [invocation]
+        if not invocation.success:
+            failed = [
+                f"{node}: {status}"
+                for node, status in invocation.statuses.items()
+                if status not in ("pass", "success")
+            ]
+            raise DbtRunError(
+                f"dbt {command} {' '.join(args)} failed: {invocation.errors + failed}"
+            )
+        return invocation
 
-    def build(self, first: date, last: date) -> str:
+    def build(self, first: date, last: date) -> None:
         """`dbt build` (models and tests) over the months first..last, in the pipeline's two
         steps with the data-driven attribution weights learned in between."""
-        output = self.dbt("build", "--exclude", f"{WEIGHTS_SOURCE}+", first=first, last=last)
+        self.dbt("build", "--exclude", f"{WEIGHTS_SOURCE}+", first=first, last=last)
         self.learn_attribution_weights(first, last)
-        return output + self.dbt("build", "--select", f"{WEIGHTS_SOURCE}+", first=first, last=last)
+        self.dbt("build", "--select", f"{WEIGHTS_SOURCE}+", first=first, last=last)
 
     def learn_attribution_weights(self, first: date, last: date) -> None:
         with connect(self.settings) as warehouse:
@@ -142,17 +146,32 @@ class ScratchWarehouse:
         """The status of every dbt test of the last dbt command (pass, fail, warn, error), keyed
         by the test's name: a generic test as `<test>:<model>[.<column>][-><referenced model>]`, a
         singular one by its file name."""
-        target = self.folder / "dbt_target"
-        nodes = json.loads((target / "manifest.json").read_text())["nodes"]
-        results = json.loads((target / "run_results.json").read_text())["results"]
+        [invocation] = self.last_invocation
+        nodes = _manifest_nodes()
         statuses: dict[str, str] = {}
-        for result in results:
-            if result["unique_id"].startswith("test."):
-                name = _test_name(nodes[result["unique_id"]])
+        for unique_id, status in invocation.statuses.items():
+            if unique_id.startswith("test."):
+                name = _test_name(nodes[unique_id])
                 if name in statuses:
                     raise ValueError(f"two dbt tests are named {name}: tell them apart")
-                statuses[name] = result["status"]
+                statuses[name] = status
         return statuses
+
+    def failing_rows(self, test_name: str, columns: str = "*") -> pd.DataFrame:
+        """The rows a test of the last dbt command found, as the pipeline reads them: its
+        compiled query run again (assets/transform.py)."""
+        [invocation] = self.last_invocation
+        [sql] = [
+            sql
+            for unique_id, sql in invocation.compiled_sql.items()
+            if unique_id.split(".")[2] == test_name
+        ]
+        return self.query(f"select {columns} from (\n{sql}\n) as failing_rows")
+
+
+@cache
+def _manifest_nodes() -> dict[str, Any]:
+    return json.loads(MANIFEST_PATH.read_text())["nodes"]
 
 
 def _test_name(test: Mapping[str, Any]) -> str:

@@ -83,7 +83,7 @@ def test_a_failed_backfill_alerts_from_the_cli_and_from_the_run_failure_sensor(
     assert alert["launched_by"] == "cli"
     assert alert["job"] == "scorecard_job"
     assert alert["periods"] == ["2025-01", "2025-02"]
-    assert {"raw__orders", "raw__touchpoints"} <= set(alert["steps"])
+    assert "raw_tables" in alert["steps"]
     assert any(
         str(orders) in reason and "column 'discount_amount' is missing" in reason
         for reason in alert["reasons"]
@@ -93,7 +93,7 @@ def test_a_failed_backfill_alerts_from_the_cli_and_from_the_run_failure_sensor(
     )
     assert webhook.received == [("/hooks/scorecard", "application/json", alert)]
 
-    orders_step = step_events(instance, alert["run_id"], "raw__orders")
+    orders_step = step_events(instance, alert["run_id"], "raw_tables")
     assert DagsterEventType.STEP_FAILURE in orders_step
     assert DagsterEventType.STEP_UP_FOR_RETRY not in orders_step, "bad input is not retried"
 

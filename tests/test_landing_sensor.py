@@ -74,7 +74,7 @@ def test_new_and_changed_files_trigger_one_run_of_their_months(
     result = execute_request(february, instance)
     assert result.success
     assert FlakyFileSystem.timeouts["orders/2025-02.csv"] == 0, "the store timed out once"
-    events = step_events(instance, result.run_id, "raw__orders")
+    events = step_events(instance, result.run_id, "raw_tables")
     assert DagsterEventType.STEP_UP_FOR_RETRY in events
     assert events[-1] is DagsterEventType.STEP_SUCCESS
     snapshots = query("select period, status, run_id from scorecard.snapshots")

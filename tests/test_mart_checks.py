@@ -4,8 +4,8 @@ infinity, KPI shares outside 0..1, and reconciliation with staging to the cent.
 Per warehouse (DuckDB; PostgreSQL when reachable): one `dbt build` of March 2025 on a tiny
 hand-made dataset, after which every test of the marts passes; then the marts are broken on
 purpose, one defect per test family, and `dbt test` must fail exactly the tests that guard them,
-with the offending rows stored in dbt_test__audit. The model contracts are shown to hold on both
-warehouses and to stop a build whose column type drifts."""
+whose compiled queries find the offending rows again, as the pipeline reads them. The model
+contracts are shown to hold on both warehouses and to stop a build whose column type drifts."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipelines.project import MANIFEST_PATH
 from pipelines.runner import ExitCode
 from tests.dbt_fixtures import (
     DBT_PROJECT_DIR,
@@ -211,22 +212,20 @@ def test_every_mart_check_passes_on_good_data(warehouse):
     assert set(statuses) >= FAILED_BY_DEFECTS | WARNED_BY_DEFECTS
 
 
-def test_each_defect_fails_exactly_its_tests_which_store_the_broken_rows(warehouse):
+def test_each_defect_fails_exactly_its_tests_which_find_the_broken_rows(warehouse):
     with broken(warehouse):
         with pytest.raises(DbtRunError):
             run_mart_tests(warehouse)
         statuses = warehouse.dbt_test_statuses()
-        shares = warehouse.query(
-            "select entity_id, kpi, value "
-            "from dbt_test__audit.assert_kpi_shares_between_zero_and_one"
+        shares = warehouse.failing_rows(
+            "assert_kpi_shares_between_zero_and_one", "entity_id, kpi, value"
         )
-        company = warehouse.query(
-            "select period, staging_revenue, mart_revenue "
-            "from dbt_test__audit.assert_company_kpis_reconcile_with_staging"
+        company = warehouse.failing_rows(
+            "assert_company_kpis_reconcile_with_staging", "period, staging_revenue, mart_revenue"
         )
-        attribution = warehouse.query(
-            "select model, staging_revenue - mart_revenue as difference "
-            "from dbt_test__audit.assert_attribution_reconciles_with_staging"
+        attribution = warehouse.failing_rows(
+            "assert_attribution_reconciles_with_staging",
+            "model, staging_revenue - mart_revenue as difference",
         )
 
     assert {name for name, status in statuses.items() if status == "fail"} == FAILED_BY_DEFECTS
@@ -241,7 +240,7 @@ def test_each_defect_fails_exactly_its_tests_which_store_the_broken_rows(warehou
 
 
 def test_the_bi_marts_have_the_column_types_of_their_contracts(warehouse):
-    manifest = json.loads((warehouse.folder / "dbt_target" / "manifest.json").read_text())
+    manifest = json.loads(MANIFEST_PATH.read_text())
     contracted = {
         node["name"]: {name: column["data_type"] for name, column in node["columns"].items()}
         for node in manifest["nodes"].values()

@@ -71,14 +71,43 @@ def validate_landed(
     currencies: list[str],
     now: datetime,
 ) -> SuiteResult:
-    """Validate the rows of `table` landed in `partitions` against its whole suite."""
+    """Validate the rows of `table` landed in `partitions` against its whole suite, here."""
+    if not partitions:
+        return complete_suite(
+            warehouse, table, partitions, [], [], channels=channels, currencies=currencies, now=now
+        )
+    sample = landed_sample(warehouse, table, partitions)
+    return complete_suite(
+        warehouse,
+        table,
+        partitions,
+        list(sample.columns),
+        validate_shape(table, sample),
+        channels=channels,
+        currencies=currencies,
+        now=now,
+    )
+
+
+def complete_suite(
+    warehouse: Warehouse,
+    table: Table,
+    partitions: list[LandedPartition],
+    columns: list[str],
+    shape: list[ExpectationOutcome],
+    *,
+    channels: list[str],
+    currencies: list[str],
+    now: datetime,
+) -> SuiteResult:
+    """The whole suite, given the landed sample's columns and its shape outcomes (which
+    great-expectations may have evaluated elsewhere, pipelines/quality/shape_worker.py): the row
+    rules run in the warehouse on the columns present and of their type."""
     if not partitions:
         return SuiteResult(table.name, 0, [_row_count(partitions, {})])
-    sample = _shape_sample(warehouse, table, partitions)
-    shape = validate_shape(table, sample)
     # Row rules run only on columns that exist and hold their type: SQL on others would fail.
     wrong_type = {o.column for o in shape[1:] if not o.success}
-    present = set(sample.columns) - wrong_type
+    present = set(columns) - wrong_type
     rules = row_rules(
         table, load_suites().of(table.name), channels=channels, currencies=currencies, now=now
     )
@@ -110,9 +139,10 @@ def validate_landed(
     )
 
 
-def _shape_sample(
+def landed_sample(
     warehouse: Warehouse, table: Table, partitions: list[LandedPartition]
 ) -> pd.DataFrame:
+    """The first landed rows of the partitions: what the shape expectations look at."""
     batch_ids = [p.batch_id for p in partitions]
     return warehouse.query(
         f"select * from {raw_table(table.name)} "
@@ -183,6 +213,11 @@ def validate_shape(table: Table, frame: pd.DataFrame) -> list[ExpectationOutcome
     results = validator.validate_expectation_suite(suite).results
     by_column = {result.expectation_config.kwargs.get("column"): result for result in results}
     return [_outcome(by_column[e.configuration.kwargs.get("column")]) for e in expectations]
+
+
+def warm_up() -> None:
+    """Import great-expectations and create its data source, before the first sample comes."""
+    _data_source()
 
 
 @cache

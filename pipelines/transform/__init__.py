@@ -1,0 +1,1 @@
+"""The transform layer run from Python: dbt in this process."""

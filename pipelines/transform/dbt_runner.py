@@ -1,0 +1,184 @@
+"""dbt in this process, on a project parsed once.
+
+A dbt subprocess costs seconds before its first query: the interpreter, dbt's imports and a parse
+of the whole project (partial parsing is lost whenever `--vars` change, and a run's months are
+vars). Here the project is parsed once per process and target, with only the vars that shape the
+graph (the KPI catalogue), so dbt's partial parsing keeps the parse to about a second; every build
+then runs on that manifest with the run's own vars, which dbt reads when it compiles each node."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipelines.config import PROJECT_ROOT
+from pipelines.scoring.kpi_catalogue import dbt_kpis
+from pipelines.settings import get_settings
+
+if TYPE_CHECKING:
+    from dbt.contracts.graph.manifest import Manifest
+    from dbt_common.events.base_types import EventMsg
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# The events that carry one node's result, as dbt's JSON log writes them.
+RESULT_EVENTS = frozenset({"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"})
+# A build's own log keeps what a person reads after a failure, not dbt's debug chatter.
+BUILD_LOG_LEVEL = "info"
+
+
+class DbtError(RuntimeError):
+    """dbt could not parse the project or start a command (not a failed model or test)."""
+
+
+@dataclass
+class DbtInvocation:
+    """What one dbt command did: every node's result event (dbt's JSON log format), each executed
+    node's status and SQL by unique id (a failed test's SQL finds its failing rows), and what
+    went wrong other than a test's verdict (a model that errored, dbt itself)."""
+
+    success: bool
+    result_events: list[dict[str, Any]] = field(default_factory=list)
+    statuses: dict[str, str] = field(default_factory=dict)
+    compiled_sql: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def parse_vars() -> dict[str, Any]:
+    """The vars a parse sees: those that decide the graph (which sources a KPI reads). A run's
+    months never reach the parse, so a new month keeps the parse partial."""
+    return {"kpis": dbt_kpis()}
+
+
+def export_dbt_env() -> None:
+    """Put the variables profiles.yml reads (the warehouse the settings point at) into the
+    environment, where dbt reads them when a command starts."""
+    os.environ.update(get_settings().dbt_env())
+
+
+_parse_lock = threading.Lock()
+_manifests: dict[tuple[Path, str], Manifest] = {}
+
+
+def parse_target_path(project_dir: Path, target: str) -> Path:
+    """One parse folder per target: each keeps its own partial-parse state (the manifest holds
+    the target adapter's macros, so a PostgreSQL parse must not overwrite DuckDB's)."""
+    return project_dir / "target" / "parse" / target
+
+
+def parsed_manifest(project_dir: Path = DBT_PROJECT_DIR, write_json: bool = False) -> Manifest:
+    """The project parsed for the current target, once per process (later calls reuse it);
+    `write_json` also writes its manifest.json (a run needs only the object). The target is the
+    one the environment names (export_dbt_env)."""
+    target = os.environ["SCORECARD_TARGET"]
+    key = (project_dir.resolve(), target)
+    with _parse_lock:
+        if key not in _manifests or write_json:
+            _manifests[key] = _parse(project_dir, target, write_json)
+        return _manifests[key]
+
+
+def _parse(project_dir: Path, target: str, write_json: bool) -> Manifest:
+    from dbt.cli.main import dbtRunner
+
+    folder = parse_target_path(project_dir, target)
+    folder.mkdir(parents=True, exist_ok=True)
+    # Processes parsing at once (a run beside `make manifest`, test workers) take turns: each
+    # reads the partial-parse state the previous one wrote whole.
+    with open(folder / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = dbtRunner().invoke(
+            [
+                "parse",
+                "--quiet",
+                "--write-json" if write_json else "--no-write-json",
+                *_location_args(project_dir, folder),
+                "--vars",
+                json.dumps(parse_vars()),
+            ]
+        )
+    if not result.success or result.result is None:
+        raise DbtError(f"dbt could not parse {project_dir}: {result.exception or 'see its log'}")
+    return result.result
+
+
+def write_manifest(destination: Path, project_dir: Path = DBT_PROJECT_DIR) -> None:
+    """Parse the project and keep its manifest.json at `destination` (the Dagster definitions
+    read the graph from it)."""
+    export_dbt_env()
+    parsed_manifest(project_dir, write_json=True)
+    target = os.environ["SCORECARD_TARGET"]
+    shutil.copyfile(parse_target_path(project_dir, target) / "manifest.json", destination)
+
+
+def run_dbt(
+    command: str,
+    arguments: Sequence[str],
+    variables: Mapping[str, Any],
+    target_path: Path,
+    *,
+    project_dir: Path = DBT_PROJECT_DIR,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+) -> DbtInvocation:
+    """`dbt <command> <arguments>` (build, run, test) with `variables`, in this process, on the
+    warehouse the environment names (export_dbt_env); the compiled SQL and the log in
+    `target_path`. `on_result` hears each node's result as it finishes."""
+    from dbt.cli.main import dbtRunner
+    from dbt_common.events.functions import msg_to_dict
+
+    build = DbtInvocation(success=False)
+
+    def collect(message: EventMsg) -> None:
+        if message.info.name in RESULT_EVENTS:
+            event = msg_to_dict(message)
+            build.result_events.append(event)
+            if on_result:
+                on_result(event)
+
+    runner = dbtRunner(manifest=parsed_manifest(project_dir), callbacks=[collect])
+    result = runner.invoke(
+        [
+            command,
+            *arguments,
+            "--quiet",
+            # The manifest is the parse's; results come back in this process, not as files.
+            "--no-write-json",
+            "--log-level-file",
+            BUILD_LOG_LEVEL,
+            *_location_args(project_dir, target_path),
+            "--vars",
+            json.dumps(variables),
+        ]
+    )
+    build.success = result.success
+    for node_result in getattr(result.result, "results", None) or []:
+        node = node_result.node
+        if compiled := getattr(node, "compiled_code", None):
+            build.compiled_sql[node.unique_id] = compiled
+        build.statuses[node.unique_id] = getattr(
+            node_result.status, "value", str(node_result.status)
+        )
+        if node_result.status == "error":
+            build.errors.append(f"{node.unique_id}: {node_result.message}")
+    if result.exception is not None:
+        build.errors.append(f"{type(result.exception).__name__}: {result.exception}")
+    return build
+
+
+def _location_args(project_dir: Path, target_path: Path) -> list[str]:
+    return [
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(target_path),
+    ]
