@@ -1,7 +1,12 @@
 """`scorecard`: generate demo data, run, backfill or re-score periods, show and diff snapshots.
 
 Exit codes: 0 published, 1 a blocking check failed (nothing published), 2 bad input or
-configuration, 3 another pipeline error."""
+configuration, 3 another pipeline error.
+
+Each command imports what it needs inside its function, and the read commands print warehouse
+rows, not pandas frames: they (show, diff, snapshots, checks, quarantine) and --help must answer
+in well under a second, and settings, configuration, the warehouse drivers, pandas and Dagster
+each take a noticeable part of one to import (issue 11)."""
 
 from __future__ import annotations
 
@@ -9,21 +14,18 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipelines.config import ConfigError, load_pipeline_config
-from pipelines.demo.profiles import DEFAULT_PROFILE, load_profiles
-from pipelines.deployment import init_home
+from pipelines.demo import DEFAULT_PROFILE, profile_names
 from pipelines.display import (
     console,
     pinned_console,
@@ -47,14 +49,11 @@ from pipelines.periods import (
     parse_span,
     span_label,
 )
-from pipelines.scoring.scorecard import load_scorecard
-from pipelines.settings import Target, get_settings
-from pipelines.snapshot.diff import snapshot_diff
-from pipelines.warehouse import Warehouse, WarehouseError, connect
-from pipelines.warehouse.schema import ensure_layout
 
 if TYPE_CHECKING:
     from pipelines.runner import RunOutcome
+    from pipelines.warehouse import Warehouse
+    from pipelines.warehouse.connection import Row
 
 DEMO_MONTHS = 18
 
@@ -65,6 +64,7 @@ def last_closed_month(today: date | None = None) -> date:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from pipelines.demo.generator import generate
+    from pipelines.settings import get_settings
 
     last = parse_month(args.to) if args.to else last_closed_month()
     first = parse_month(args.from_) if args.from_ else add_months(last, -(DEMO_MONTHS - 1))
@@ -98,7 +98,10 @@ def _run_with_progress(
     first: date, last: date, rescore: bool = False, version: str | None = None
 ) -> tuple[RunOutcome, float]:
     """One Dagster run over first..last behind a progress bar; the outcome and its wall time."""
+    from pipelines.config import load_pipeline_config
     from pipelines.runner import run_periods  # Dagster loads only for commands that run
+    from pipelines.scoring.scorecard import load_scorecard
+    from pipelines.settings import get_settings
 
     # Configuration is checked before anything runs: a bad file is exit 2, not a failed run.
     load_pipeline_config()
@@ -159,7 +162,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     outcome, seconds = _run_with_progress(first, last)
     _report(outcome, label, len(months), seconds)
     with published_warehouse() as warehouse:
-        published = warehouse.query(
+        published = warehouse.rows(
             "select period, snapshot_id, status from scorecard.snapshots where run_id = ?",
             [outcome.run_id],
         )
@@ -179,12 +182,12 @@ class PeriodStatus:
 
 
 def backfill_statuses(
-    months: list[date], published: pd.DataFrame, outcome: RunOutcome
+    months: list[date], published: Sequence[Row], outcome: RunOutcome
 ) -> list[PeriodStatus]:
     """Per month: the snapshot the run published and its status, or `failed` and why: the run's
     problems naming the month (the range is one run: its months are published together or not
     at all, and the run's problems are printed above the table)."""
-    snapshots = {pd.Timestamp(row.period).date(): row for row in published.itertuples(index=False)}
+    snapshots = {row.period: row for row in published}
     statuses = []
     for month in months:
         if month in snapshots:
@@ -222,7 +225,7 @@ ENTITY_ORDER = """
     end"""
 
 
-def _entity_filter(args: argparse.Namespace, alias: str) -> tuple[str, list[object]]:
+def _entity_filter(args: argparse.Namespace, alias: str) -> tuple[str, list[str]]:
     """SQL conditions (bound parameters) for --entity-type and --entity."""
     conditions, params = "", []
     if args.entity_type:
@@ -237,10 +240,31 @@ def _entity_filter(args: argparse.Namespace, alias: str) -> tuple[str, list[obje
 @contextmanager
 def published_warehouse() -> Iterator[Warehouse]:
     """The warehouse with the pipeline's layout in place, so that reading one nothing was
-    published to says so instead of failing on a missing table."""
+    published to says so instead of failing on a missing table. Only a warehouse without it gets
+    ensure_layout: its views are replaced every time, a write that on DuckDB costs a checkpoint
+    when the connection closes, a tenth of a second on every read."""
+    from pipelines.settings import get_settings
+    from pipelines.warehouse import connect
+    from pipelines.warehouse.schema import ensure_layout
+
     with connect(get_settings()) as warehouse:
-        ensure_layout(warehouse)
+        # ensure_layout creates every relation read here in one transaction, scorecard.snapshots
+        # among them. pg_tables: both engines have it, and DuckDB's information_schema is slow.
+        layout = warehouse.rows(
+            "select tablename from pg_catalog.pg_tables "
+            "where schemaname = 'scorecard' and tablename = 'snapshots'"
+        )
+        if not layout:
+            ensure_layout(warehouse)
         yield warehouse
+
+
+def _by_entity_type(rows: Sequence[Row]) -> dict[str, list[Row]]:
+    """The rows of each entity type, types in the order they first come (the queries order them)."""
+    groups: dict[str, list[Row]] = {}
+    for row in rows:
+        groups.setdefault(row.entity_type, []).append(row)
+    return groups
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -254,7 +278,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def _show_month(warehouse: Warehouse, period: date, args: argparse.Namespace) -> int:
     """Grade, total, rank, roll-up per entity; the KPI breakdown for one entity or entity type."""
     conditions, params = _entity_filter(args, "scores")
-    scores = warehouse.query(
+    scores = warehouse.rows(
         f"""
         select * from scorecard.current_entity_scores as scores
         where scores.period = ? {conditions}
@@ -262,10 +286,10 @@ def _show_month(warehouse: Warehouse, period: date, args: argparse.Namespace) ->
         """,
         [period, *params],
     )
-    if scores.empty:
+    if not scores:
         console.print(f"No published scorecard for {month_label(period)}.")
         return ExitCode.PUBLISHED
-    not_scored = warehouse.query(
+    not_scored = warehouse.rows(
         f"""
         select entity_type, kpi, status, count(*) as entities
         from scorecard.current_kpi_scores as scores
@@ -275,13 +299,14 @@ def _show_month(warehouse: Warehouse, period: date, args: argparse.Namespace) ->
         """,
         [period, *params],
     )
-    for entity_type, frame in scores.groupby("entity_type", sort=False):
-        print_entity_scores(f"{month_label(period)} · {entity_type}", frame)
-        unscored = not_scored[not_scored["entity_type"] == entity_type]
-        if not unscored.empty:
-            print_not_scored(f"{month_label(period)} · {entity_type} · not scored", unscored)
+    unscored = _by_entity_type(not_scored)
+    for entity_type, rows in _by_entity_type(scores).items():
+        print_entity_scores(f"{month_label(period)} · {entity_type}", rows)
+        if entity_type in unscored:
+            title = f"{month_label(period)} · {entity_type} · not scored"
+            print_not_scored(title, unscored[entity_type])
     if args.entity or args.entity_type:
-        kpis = warehouse.query(
+        kpis = warehouse.rows(
             f"select * from scorecard.current_kpi_scores as scores "
             f"where scores.period = ? {conditions} order by entity_type, entity_id, kpi",
             [period, *params],
@@ -297,7 +322,7 @@ def _show_span(warehouse: Warehouse, first: date, last: date, args: argparse.Nam
     summed parts), the same for BI as here."""
     conditions, params = _entity_filter(args, "rollups")
     grain = "quarter" if QUARTER_PATTERN.match(args.period) else "year"
-    rollups = warehouse.query(
+    rollups = warehouse.rows(
         f"""
         select
             rollups.entity_type, rollups.entity_id, rollups.kpi, rollups.value,
@@ -317,47 +342,49 @@ def _show_span(warehouse: Warehouse, first: date, last: date, args: argparse.Nam
         [grain, first, *params, first, last],
     )
     label = args.period
-    if rollups.empty:
+    if not rollups:
         console.print(f"No published scorecard in {label}.")
         return ExitCode.PUBLISHED
     expected = len(months_between(first, last))
-    for entity_type, frame in rollups.groupby("entity_type", sort=False):
-        title = f"{label} · {entity_type} · {frame['months'].max()} of {expected} months built"
-        print_span_kpis(title, frame)
+    for entity_type, rows in _by_entity_type(rollups).items():
+        built = max(row.months for row in rows)
+        print_span_kpis(f"{label} · {entity_type} · {built} of {expected} months built", rows)
     return ExitCode.PUBLISHED
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from pipelines.snapshot.diff import snapshot_diff
+
     with published_warehouse() as warehouse:
-        snapshots = warehouse.query(
+        snapshots = warehouse.rows(
             "select snapshot_id, period, scorecard_version from scorecard.snapshots "
             "where snapshot_id in (?, ?)",
             [args.snapshot_a, args.snapshot_b],
         )
-        missing = {args.snapshot_a, args.snapshot_b} - set(snapshots["snapshot_id"])
+        missing = {args.snapshot_a, args.snapshot_b} - {row.snapshot_id for row in snapshots}
         if missing:
             raise ValueError(f"no such snapshot: {', '.join(sorted(missing))}")
-        if snapshots["period"].nunique() > 1:
+        if len({row.period for row in snapshots}) > 1:
             raise ValueError("the two snapshots score different periods; diff compares one period")
-        frames = {
-            (table, snapshot): warehouse.query(
+        scores = {
+            (table, snapshot): warehouse.rows(
                 f"select * from scorecard.{table} where snapshot_id = ?", [snapshot]
             )
             for table in ("kpi_scores", "entity_scores")
             for snapshot in (args.snapshot_a, args.snapshot_b)
         }
     changes = snapshot_diff(
-        frames["kpi_scores", args.snapshot_a],
-        frames["entity_scores", args.snapshot_a],
-        frames["kpi_scores", args.snapshot_b],
-        frames["entity_scores", args.snapshot_b],
+        scores["kpi_scores", args.snapshot_a],
+        scores["entity_scores", args.snapshot_a],
+        scores["kpi_scores", args.snapshot_b],
+        scores["entity_scores", args.snapshot_b],
     )
-    versions = dict(zip(snapshots["snapshot_id"], snapshots["scorecard_version"], strict=True))
+    versions = {row.snapshot_id: row.scorecard_version for row in snapshots}
     title = (
         f"{args.snapshot_a} ({versions[args.snapshot_a]}) -> "
         f"{args.snapshot_b} ({versions[args.snapshot_b]}): {len(changes)} change(s)"
     )
-    if changes.empty:
+    if not changes:
         console.print(title)
     else:
         print_diff(title, changes)
@@ -368,7 +395,7 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
     period_filter = "where snapshots.period = ?" if args.period else ""
     params = [parse_month(args.period)] if args.period else []
     with published_warehouse() as warehouse:
-        frame = warehouse.query(
+        snapshots = warehouse.rows(
             f"""
             select snapshots.*, current_snapshots.snapshot_id is not null as is_current
             from scorecard.snapshots as snapshots
@@ -379,7 +406,7 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
             """,
             params,
         )
-    print_snapshots(frame)
+    print_snapshots(snapshots)
     return ExitCode.PUBLISHED
 
 
@@ -387,7 +414,7 @@ def cmd_checks(args: argparse.Namespace) -> int:
     """The checks of the latest run that covered the period; exit 1 if a blocking one failed."""
     period = parse_month(args.period)
     with published_warehouse() as warehouse:
-        frame = warehouse.query(
+        checks = warehouse.rows(
             """
             with covering as (
                 select run_id, max(checked_at) as checked_at
@@ -406,26 +433,29 @@ def cmd_checks(args: argparse.Namespace) -> int:
             """,
             [period, period],
         )
-    if frame.empty:
+    if not checks:
         console.print(f"No checks recorded for {args.period}.")
         return ExitCode.PUBLISHED
-    failed = frame[~frame["passed"].astype(bool)]
-    run_id = frame["run_id"].iloc[0]
-    if args.failed and failed.empty:
-        console.print(f"{args.period}: all {len(frame)} checks of run {run_id} passed.")
+    failed = [check for check in checks if not check.passed]
+    run_id = checks[0].run_id
+    if args.failed and not failed:
+        console.print(f"{args.period}: all {len(checks)} checks of run {run_id} passed.")
         return ExitCode.PUBLISHED
-    title = f"{args.period} · run {run_id} · {len(frame)} checks, {len(failed)} failed"
-    print_check_results(title, failed if args.failed else frame)
-    blocking = failed[failed["severity"] == "blocking"]
-    return ExitCode.CHECK_FAILED if len(blocking) else ExitCode.PUBLISHED
+    title = f"{args.period} · run {run_id} · {len(checks)} checks, {len(failed)} failed"
+    print_check_results(title, failed if args.failed else checks)
+    blocking = [check for check in failed if check.severity == "blocking"]
+    return ExitCode.CHECK_FAILED if blocking else ExitCode.PUBLISHED
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check the landing against the contract and the suites, without a run: every problem at
     once. Exit 0 clean, 1 a blocking check would fail, 2 a file cannot be read."""
+    from pipelines.config import load_pipeline_config
     from pipelines.extract.landing import LandingRules
     from pipelines.quality.landing_check import check_landing
     from pipelines.quality.policy import load_quality_policy
+    from pipelines.scoring.scorecard import load_scorecard
+    from pipelines.settings import get_settings
 
     if bool(args.from_) != bool(args.to):
         raise ValueError("give both --from and --to, or neither (every month in the landing)")
@@ -451,7 +481,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     table_filter = "and table_name = ?" if args.table else ""
     params = [parse_month(args.period), *([args.table] if args.table else [])]
     with published_warehouse() as warehouse:
-        frame = warehouse.query(
+        quarantined = warehouse.rows(
             f"""
             select * from quality.quarantine
             where period = ? {table_filter}
@@ -459,14 +489,16 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
             """,
             params,
         )
-    if frame.empty:
+    if not quarantined:
         console.print(f"No quarantined rows for {args.period}.")
         return ExitCode.PUBLISHED
-    print_quarantine(f"{args.period} · {len(frame)} quarantined rows", frame)
+    print_quarantine(f"{args.period} · {len(quarantined)} quarantined rows", quarantined)
     return ExitCode.PUBLISHED
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from pipelines.deployment import init_home
+
     written = init_home(Path(args.directory), force=args.force)
     home = written[0].parent
     for path in written:
@@ -480,6 +512,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from pipelines.settings import Target, get_settings
+
     settings = get_settings()
     last = last_closed_month()
     first = add_months(last, -(DEMO_MONTHS - 1))
@@ -503,6 +537,8 @@ def use_home(args: argparse.Namespace) -> None:
         os.environ[HOME_VARIABLE] = str(Path(args.config_dir).expanduser().resolve())
     home = home_dir()
     if home and not home.is_dir() and args.handler is not cmd_init:
+        from pipelines.config import ConfigError
+
         raise ConfigError(f"{HOME_VARIABLE} {home}: no such directory (scorecard init creates one)")
 
 
@@ -529,7 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--format", choices=["csv", "parquet"], default="csv")
         command.add_argument(
             "--profile",
-            choices=list(load_profiles()),
+            choices=profile_names(),
             default=DEFAULT_PROFILE,
             help="which sources the demo business has (pipelines/demo/profiles.yaml)",
         )
@@ -595,10 +631,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from pipelines.warehouse import WarehouseError  # after parsing: --help needs no warehouse
+
     try:
         use_home(args)
         return int(args.handler(args))
-    except (ConfigError, ValueError) as error:
+    except ValueError as error:  # ConfigError is one
         console.print(f"[red]error:[/] {error}", highlight=False)
         return ExitCode.BAD_INPUT
     except WarehouseError as error:

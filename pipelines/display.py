@@ -1,12 +1,20 @@
-"""Terminal output for people: scorecards, snapshot lists, run outcomes."""
+"""Terminal output for people: scorecards, snapshot lists, run outcomes.
+
+Tables are printed from warehouse rows (named tuples), not pandas frames: the read commands that
+print them stay fast (issue 11)."""
 
 from __future__ import annotations
 
+import math
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from pipelines.warehouse.connection import Row
 
 console = Console()
 if not console.is_terminal:
@@ -22,19 +30,19 @@ GRADE_STYLES = {"A": "bold green", "B": "yellow", "C": "bold red"}
 
 
 def _number(value: object, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, float):
         return f"{value:,.{digits}f}"
     return str(value)
 
 
-def print_entity_scores(title: str, frame: pd.DataFrame) -> None:
+def print_entity_scores(title: str, rows: Sequence[Row]) -> None:
     table = Table(title=title, title_justify="left")
     numeric = ("total", "rank", "pctile", "bonus x", "rolled up")
     for column in ("entity", "parent", "peers", "total", "grade", "meaning", *numeric[1:]):
         table.add_column(column, justify="right" if column in numeric else "left")
-    for row in frame.itertuples():
+    for row in rows:
         grade = row.grade if isinstance(row.grade, str) else "-"
         table.add_row(
             str(row.entity_id),
@@ -51,9 +59,9 @@ def print_entity_scores(title: str, frame: pd.DataFrame) -> None:
     console.print(table)
 
 
-def print_kpi_breakdown(title: str, frame: pd.DataFrame) -> None:
-    """One row per KPI; with an entity column when the frame holds several entities."""
-    several = frame["entity_id"].nunique() > 1
+def print_kpi_breakdown(title: str, rows: Sequence[Row]) -> None:
+    """One row per KPI; with an entity column when the rows hold several entities."""
+    several = len({row.entity_id for row in rows}) > 1
     table = Table(title=title, title_justify="left")
     for column in (
         *(["entity"] if several else []),
@@ -71,7 +79,7 @@ def print_kpi_breakdown(title: str, frame: pd.DataFrame) -> None:
             column,
             justify="left" if column in ("entity", "kpi", "perspective", "status") else "right",
         )
-    for row in frame.itertuples():
+    for row in rows:
         table.add_row(
             *([str(row.entity_id)] if several else []),
             row.kpi,
@@ -87,28 +95,28 @@ def print_kpi_breakdown(title: str, frame: pd.DataFrame) -> None:
     console.print(table)
 
 
-def print_not_scored(title: str, frame: pd.DataFrame) -> None:
+def print_not_scored(title: str, rows: Sequence[Row]) -> None:
     """The KPIs of a scorecard some entities could not be scored on, and why (their weight went
     to the KPIs that were): one row per KPI and reason, with how many entities."""
     table = Table(title=title, title_justify="left")
     for column in ("kpi", "why", "entities"):
         table.add_column(column, justify="right" if column == "entities" else "left")
-    for row in frame.itertuples():
+    for row in rows:
         table.add_row(row.kpi, str(row.status), str(row.entities))
     console.print(table)
 
 
-def print_snapshots(frame: pd.DataFrame) -> None:
+def print_snapshots(rows: Sequence[Row]) -> None:
     table = Table(title="Snapshots", title_justify="left")
     columns = ("snapshot_id", "period", "status", "scored_at", "version", "hash", "checks")
     for column in (*columns, "current"):
         table.add_column(column)
-    for row in frame.itertuples():
+    for row in rows:
         table.add_row(
             row.snapshot_id,
-            f"{pd.Timestamp(row.period):%Y-%m}",
+            f"{row.period:%Y-%m}",
             row.status,
-            f"{pd.Timestamp(row.scored_at):%Y-%m-%d %H:%M:%S}",
+            f"{row.scored_at:%Y-%m-%d %H:%M:%S}",
             row.scorecard_version,
             row.scorecard_hash[:12],
             "passed" if row.checks_passed else "FAILED",
@@ -117,14 +125,14 @@ def print_snapshots(frame: pd.DataFrame) -> None:
     console.print(table)
 
 
-def print_span_kpis(title: str, frame: pd.DataFrame) -> None:
+def print_span_kpis(title: str, rows: Sequence[Row]) -> None:
     """A quarter's or year's KPI values per entity (marts.fct_kpi_rollups), with the roll-up
     rule applied and, for a value missing, why."""
     table = Table(title=title, title_justify="left")
     text = ("entity", "kpi", "method", "why no value")
     for column in ("entity", "kpi", "value", "numerator", "denominator", "months", *text[2:]):
         table.add_column(column, justify="left" if column in text else "right")
-    for row in frame.itertuples():
+    for row in rows:
         table.add_row(
             str(row.entity_id),
             row.kpi,
@@ -138,16 +146,16 @@ def print_span_kpis(title: str, frame: pd.DataFrame) -> None:
     console.print(table)
 
 
-def print_diff(title: str, frame: pd.DataFrame) -> None:
+def print_diff(title: str, rows: Sequence[Row]) -> None:
     """One row per changed field between two snapshots, with the change where both are numbers."""
     table = Table(title=title, title_justify="left")
     for column in ("type", "entity", "kpi", "field", "before", "after", "change"):
         table.add_column(
             column, justify="right" if column in ("before", "after", "change") else "left"
         )
-    for row in frame.itertuples():
+    for row in rows:
         numbers = all(
-            isinstance(v, int | float) and not pd.isna(v) for v in (row.before, row.after)
+            isinstance(v, int | float) and not math.isnan(v) for v in (row.before, row.after)
         )
         table.add_row(
             row.entity_type,
@@ -161,12 +169,12 @@ def print_diff(title: str, frame: pd.DataFrame) -> None:
     console.print(table)
 
 
-def print_check_results(title: str, frame: pd.DataFrame) -> None:
+def print_check_results(title: str, rows: Sequence[Row]) -> None:
     """One row per check of a run: failed ones first."""
     table = Table(title=title, title_justify="left")
     for column in ("asset", "check", "severity", "result", "observed", "threshold", "details"):
         table.add_column(column)
-    for row in frame.itertuples():
+    for row in rows:
         table.add_row(
             row.asset,
             row.check_name,
@@ -179,12 +187,12 @@ def print_check_results(title: str, frame: pd.DataFrame) -> None:
     console.print(table)
 
 
-def print_quarantine(title: str, frame: pd.DataFrame) -> None:
+def print_quarantine(title: str, rows: Sequence[Row]) -> None:
     """One row per quarantined row: where it came from, why, and what it held."""
     table = Table(title=title, title_justify="left")
     for column in ("table", "source", "row", "reason", "original row", "batch"):
         table.add_column(column, justify="right" if column == "row" else "left")
-    for row in frame.itertuples():
+    for row in rows:
         table.add_row(
             row.table_name,
             str(row.source),

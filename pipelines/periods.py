@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import TYPE_CHECKING
 
-from pipelines.config import CONVERSION_TYPES, PipelineConfig
-from pipelines.scoring.kpi_catalogue import dbt_kpis
+if TYPE_CHECKING:
+    from pipelines.config import PipelineConfig
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 QUARTER_PATTERN = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -57,6 +58,10 @@ def months_between(first: date, last: date) -> list[date]:
 def dbt_vars(first: date, last: date, config: PipelineConfig) -> dict[str, object]:
     """The `--vars` of a dbt run over the months first..last (both included), the KPI catalogue
     among them: dbt cannot read a file, and vars are how every dbt invocation gets configuration."""
+    # Imported here: the command line parses periods, and its read commands need no configuration.
+    from pipelines.config import CONVERSION_TYPES
+    from pipelines.scoring.kpi_catalogue import dbt_kpis
+
     attribution = config.attribution
     return {
         "first_period": f"{config.first_period}-01",

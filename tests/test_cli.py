@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from pipelines.cli import main
 from pipelines.runner import ExitCode
+from pipelines.settings import get_settings
+from pipelines.warehouse import connect
+from pipelines.warehouse.schema import ensure_layout
 
 
 def test_generate_writes_every_table(isolated_env: Path, capsys):
@@ -49,3 +55,45 @@ def test_missing_arguments_are_usage_errors(argv):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
+
+
+# Each read command and --help, with its exit code on a warehouse nothing was published to.
+READ_COMMANDS = {
+    "--help": 0,
+    "show --period 2025-01": 0,
+    "show --period 2025-01 --entity rep_01": 0,
+    "snapshots": 0,
+    "checks --period 2025-01": 0,
+    "quarantine --period 2025-01": 0,
+    "diff snapshot_a snapshot_b": ExitCode.BAD_INPUT,  # no such snapshots
+    **{f"{command} --help": 0 for command in ("show", "diff", "snapshots", "checks", "quarantine")},
+}
+# The frameworks, and pandas: importing it alone takes half of the second a read may take.
+HEAVY_MODULES = ["dagster", "dbt", "great_expectations", "pandas"]
+RUN_EACH = """
+import json, sys
+from pipelines.cli import main
+
+report = {}
+for command in json.loads(sys.argv[1]):
+    try:
+        code = main(command.split())
+    except SystemExit as exit:  # --help
+        code = exit.code
+    imported = {name.split(".")[0] for name in sys.modules} & set(json.loads(sys.argv[2]))
+    report[command] = [code, sorted(imported)]
+print(json.dumps(report))
+"""
+
+
+def test_read_commands_and_help_import_no_framework_nor_pandas(isolated_env: Path):
+    """In one fresh process, one command after the other (what a command imports stays in
+    sys.modules, so the first command listing a module is the one that imported it), on a
+    warehouse with the pipeline's layout: creating it, once, may import pandas."""
+    with connect(get_settings()) as warehouse:
+        ensure_layout(warehouse)
+    argv = [sys.executable, "-c", RUN_EACH, json.dumps(list(READ_COMMANDS))]
+    done = subprocess.run([*argv, json.dumps(HEAVY_MODULES)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report == {command: [code, []] for command, code in READ_COMMANDS.items()}

@@ -13,12 +13,10 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, RootModel, model_validator
 
 from pipelines.config import load_yaml_model
+from pipelines.demo import DEFAULT_PROFILE, PROFILES_FILE
 from pipelines.demo.assumptions import load_assumptions
 from pipelines.extract.contract import load_contract
 from pipelines.quality.suites import load_suites
-
-PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
-DEFAULT_PROFILE = "full"
 
 
 class Profile(BaseModel):

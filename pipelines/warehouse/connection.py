@@ -1,23 +1,36 @@
-"""Connections to the warehouse. SQL is written once with `?` placeholders and bound parameters;
-identifiers that come from configuration are validated before they reach SQL text."""
+"""Connections to the warehouse. SQL is written once with `?` placeholders and its values passed
+as parameters; identifiers that come from configuration are validated before they reach SQL text.
+
+The command line's read commands must answer in well under a second (issue 11), and importing
+pandas alone takes about half of one. So pandas, pyarrow and psycopg2 are imported where they are
+used, and on DuckDB `rows()` and the memory setting render their values as escaped literals:
+DuckDB's Python client imports pandas to bind any parameter."""
 
 from __future__ import annotations
 
 import re
 import tempfile
 from abc import ABC, abstractmethod
+from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import duckdb
-import pandas as pd
-import psycopg2
-import pyarrow as pa
 
 from pipelines.settings import Settings, Target
 
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+# A result row: a named tuple of the query's columns (row.entity_id), values as the driver gives
+# them (None for NULL, datetime.date for a date).
+Row: TypeAlias = Any
 
 
 class WarehouseError(RuntimeError):
@@ -51,6 +64,10 @@ class Warehouse(ABC):
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame: ...
 
     @abstractmethod
+    def rows(self, sql: str, params: Sequence[str | date] = ()) -> list[Row]:
+        """The result as named tuples, for small results read without pandas."""
+
+    @abstractmethod
     def insert_arrow(self, table: str, data: pa.Table) -> None:
         """Append `data` (columns matched by name) to `table` inside the current transaction."""
 
@@ -62,6 +79,8 @@ class Warehouse(ABC):
     def close(self) -> None: ...
 
     def insert_frame(self, table: str, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+
         self.insert_arrow(table, pa.Table.from_pandas(frame, preserve_index=False))
 
     def scalar(self, sql: str, params: Sequence[object] = ()) -> object:
@@ -88,7 +107,7 @@ class DuckDBWarehouse(Warehouse):
                 "another run) may hold it open; DuckDB allows one writer per file."
             ) from None
         # A setting, not connect-time config: dbt may hold the same file open in this process.
-        self.connection.execute("set memory_limit = ?", [memory_limit])
+        self.connection.execute(f"set memory_limit = {_duckdb_literal(memory_limit)}")
         self._in_transaction = False
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> None:
@@ -96,6 +115,17 @@ class DuckDBWarehouse(Warehouse):
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
         return self.connection.execute(sql, list(params)).df()
+
+    def rows(self, sql: str, params: Sequence[str | date] = ()) -> list[Row]:
+        """The parameters go in as literals, not bound: binding would import pandas."""
+        parts = sql.split("?")
+        if len(parts) != len(params) + 1:
+            raise ValueError(f"{len(parts) - 1} placeholders for {len(params)} parameters")
+        text = parts[0] + "".join(
+            _duckdb_literal(param) + part for param, part in zip(params, parts[1:], strict=True)
+        )
+        result = self.connection.execute(text)
+        return _named_rows(result.description, result.fetchall())
 
     def insert_arrow(self, table: str, data: pa.Table) -> None:
         name = checked_table_name(table)
@@ -130,6 +160,8 @@ class PostgresWarehouse(Warehouse):
     target = Target.POSTGRES
 
     def __init__(self, url: str) -> None:
+        import psycopg2
+
         try:
             self.connection = psycopg2.connect(url)
         except psycopg2.OperationalError as error:
@@ -147,10 +179,17 @@ class PostgresWarehouse(Warehouse):
             cursor.execute(self._paramstyle(sql), tuple(params))
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+        import pandas as pd
+
         with self.connection.cursor() as cursor:
             cursor.execute(self._paramstyle(sql), tuple(params))
             columns = [c.name for c in cursor.description]
             return pd.DataFrame(cursor.fetchall(), columns=columns)
+
+    def rows(self, sql: str, params: Sequence[str | date] = ()) -> list[Row]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(self._paramstyle(sql), tuple(params))
+            return _named_rows(cursor.description, cursor.fetchall())
 
     def insert_arrow(self, table: str, data: pa.Table) -> None:
         """COPY through a CSV that DuckDB writes: NULL stays unquoted-empty, '' stays quoted."""
@@ -188,6 +227,23 @@ class PostgresWarehouse(Warehouse):
 
     def close(self) -> None:
         self.connection.close()
+
+
+def _duckdb_literal(value: str | date) -> str:
+    """A string or a date as a DuckDB SQL literal: quotes doubled, the only escape in a standard
+    string literal; anything else is refused rather than guessed at."""
+    if isinstance(value, str) and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return f"date '{value.isoformat()}'"
+    raise ValueError(f"no SQL literal for {value!r}")
+
+
+def _named_rows(description: Sequence[Sequence[Any]], values: list[tuple[Any, ...]]) -> list[Row]:
+    """Rows as named tuples of the columns a DB-API cursor describes (name first); a column
+    name that cannot be an attribute becomes _<position>, as in pandas' itertuples."""
+    row_type = namedtuple("Row", [column[0] for column in description], rename=True)
+    return [row_type._make(value) for value in values]
 
 
 def connect(settings: Settings) -> Warehouse:
