@@ -3,8 +3,9 @@ as parameters; identifiers that come from configuration are validated before the
 
 The command line's read commands must answer in well under a second (issue 11), and importing
 pandas alone takes about half of one. So pandas, pyarrow and psycopg2 are imported where they are
-used, and on DuckDB `rows()` and the memory setting render their values as escaped literals:
-DuckDB's Python client imports pandas to bind any parameter."""
+used. DuckDB's Python client imports pandas to bind any parameter, so on DuckDB `rows()` writes a
+value into the SQL text only when it cannot carry SQL: a date, or a string of letters, digits and
+`_.:-` (a month, an id, a table name); any other value is bound as usual."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+# Text that can go into SQL as a literal unbound: no quote, backslash, space or anything else.
+INERT_TEXT = re.compile(r"^[A-Za-z0-9_.:-]*$")
+MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*[KMGT]i?B$", re.IGNORECASE)
 
 # A result row: a named tuple of the query's columns (row.entity_id), values as the driver gives
 # them (None for NULL, datetime.date for a date).
@@ -107,7 +111,9 @@ class DuckDBWarehouse(Warehouse):
                 "another run) may hold it open; DuckDB allows one writer per file."
             ) from None
         # A setting, not connect-time config: dbt may hold the same file open in this process.
-        self.connection.execute(f"set memory_limit = {_duckdb_literal(memory_limit)}")
+        if not MEMORY_LIMIT.match(memory_limit):
+            raise WarehouseError(f"memory limit {memory_limit!r}: expected e.g. 4GB or 512MB")
+        self.connection.execute(f"set memory_limit = '{memory_limit}'")
         self._in_transaction = False
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> None:
@@ -117,12 +123,16 @@ class DuckDBWarehouse(Warehouse):
         return self.connection.execute(sql, list(params)).df()
 
     def rows(self, sql: str, params: Sequence[str | date] = ()) -> list[Row]:
-        """The parameters go in as literals, not bound: binding would import pandas."""
+        """Inert values (a date, a plain id) go into the text, not bound: binding would import
+        pandas. A value with any other character is bound."""
+        if not all(_inert(param) for param in params):
+            result = self.connection.execute(sql, list(params))
+            return _named_rows(result.description, result.fetchall())
         parts = sql.split("?")
         if len(parts) != len(params) + 1:
             raise ValueError(f"{len(parts) - 1} placeholders for {len(params)} parameters")
         text = parts[0] + "".join(
-            _duckdb_literal(param) + part for param, part in zip(params, parts[1:], strict=True)
+            _inert_literal(param) + part for param, part in zip(params, parts[1:], strict=True)
         )
         result = self.connection.execute(text)
         return _named_rows(result.description, result.fetchall())
@@ -229,14 +239,17 @@ class PostgresWarehouse(Warehouse):
         self.connection.close()
 
 
-def _duckdb_literal(value: str | date) -> str:
-    """A string or a date as a DuckDB SQL literal: quotes doubled, the only escape in a standard
-    string literal; anything else is refused rather than guessed at."""
-    if isinstance(value, str) and "\x00" not in value:
-        return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, date) and not isinstance(value, datetime):
+def _inert(value: object) -> bool:
+    """A value whose literal cannot carry SQL: a date (digits and dashes) or a plain id."""
+    if isinstance(value, date):
+        return not isinstance(value, datetime)
+    return isinstance(value, str) and INERT_TEXT.match(value) is not None
+
+
+def _inert_literal(value: str | date) -> str:
+    if isinstance(value, date):
         return f"date '{value.isoformat()}'"
-    raise ValueError(f"no SQL literal for {value!r}")
+    return f"'{value}'"
 
 
 def _named_rows(description: Sequence[Sequence[Any]], values: list[tuple[Any, ...]]) -> list[Row]:
