@@ -9,7 +9,7 @@ DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -not -pat
 # A deployment (SCORECARD_HOME, an absolute path) keeps its Dagster instance in its own data/.
 export DAGSTER_HOME ?= $(or $(SCORECARD_HOME),$(CURDIR))/data/dagster_home
 
-.PHONY: install manifest demo test lint dagster bench-attribution bench-backfill bench-validation lock clean
+.PHONY: install manifest demo test lint dagster bench-run bench-attribution bench-backfill bench-validation lock clean
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,9 @@ lint: install
 dagster: install manifest
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dagster dev -w workspace.yaml
+
+bench-run: install manifest
+	$(BIN)/python -m benchmarks.run
 
 bench-attribution: install manifest
 	$(BIN)/python -m benchmarks.attribution

@@ -91,8 +91,8 @@ def main() -> None:
         ["checks", "--period", period],
         ["quarantine", "--period", period],
     ):
-        label = f"scorecard {' '.join(command)}"
-        rows.append((label, _median([SCORECARD, *command]), "python + duckdb open", open_floor, "<= 1 s"))
+        label, seconds = f"scorecard {' '.join(command)}", _median([SCORECARD, *command])
+        rows.append((label, seconds, "python + duckdb", open_floor, "<= 1 s"))
 
     print(f"\n{'figure':<42} {'seconds':>8}   {'floor':<20} {'seconds':>8} {'x floor':>8}   target")
     for label, seconds, floor_label, floor, target in rows:
@@ -158,14 +158,14 @@ def _run_statements(run_id: str, first: date, last: date) -> list[Callable[[Any]
     compiled = {p.name: p for p in (RUN_TARGETS / run_id / "compiled").rglob("*.sql")}
     nodes = json.loads(MANIFEST_PATH.read_text())["nodes"]
     models = _topological([n for n in nodes.values() if n["resource_type"] == "model"])
+    attribution = load_pipeline_config().attribution
     statements: list[Callable[[Any], None]] = []
     weights_learned = False
     for node in models:
         if not weights_learned and any(
             "attribution.channel_weights" in source for source in node["depends_on"]["nodes"]
         ):
-            config = load_pipeline_config().attribution
-            statements.append(lambda wh: refresh_channel_weights(wh, first, last, config))
+            statements.append(lambda wh: refresh_channel_weights(wh, first, last, attribution))
             weights_learned = True
         sql = compiled[Path(node["original_file_path"]).name].read_text()
         statements.append(_model_statement(node, sql, first, last))
