@@ -116,6 +116,8 @@ def _build(
     )
     if indirect:
         selection = [*selection, "--indirect-selection", indirect]
+    # dbt's unit tests check the SQL's logic on fixed rows: the test suite runs them, not every run.
+    selection = [*selection, "--exclude-resource-type", "unit_test"]
     step = context.op_def.name.removeprefix("dbt_")
     build = run_dbt(
         "build",
