@@ -63,7 +63,7 @@ def export_dbt_env() -> None:
 
 
 _parse_lock = threading.Lock()
-_manifests: dict[tuple[Path, str], Manifest] = {}
+_manifests: dict[tuple[Path, str, str], Manifest] = {}
 
 
 def parse_target_path(project_dir: Path, target: str) -> Path:
@@ -77,7 +77,9 @@ def parsed_manifest(project_dir: Path = DBT_PROJECT_DIR, write_json: bool = Fals
     `write_json` also writes its manifest.json (a run needs only the object). The target is the
     one the environment names (export_dbt_env)."""
     target = os.environ["SCORECARD_TARGET"]
-    key = (project_dir.resolve(), target)
+    # The parse writes the target's database name into every node: another database (a test's
+    # scratch database) needs its own parse.
+    key = (project_dir.resolve(), target, _database_name(target))
     with _parse_lock:
         if key not in _manifests or write_json:
             _manifests[key] = _parse(project_dir, target, write_json)
@@ -106,6 +108,12 @@ def _parse(project_dir: Path, target: str, write_json: bool) -> Manifest:
     if not result.success or result.result is None:
         raise DbtError(f"dbt could not parse {project_dir}: {result.exception or 'see its log'}")
     return result.result
+
+
+def _database_name(target: str) -> str:
+    if target == "postgres":
+        return os.environ["SCORECARD_PG_DBNAME"]
+    return Path(os.environ["SCORECARD_WAREHOUSE"]).stem  # DuckDB names a file's catalog so
 
 
 def write_manifest(destination: Path, project_dir: Path = DBT_PROJECT_DIR) -> None:
@@ -142,20 +150,23 @@ def run_dbt(
                 on_result(event)
 
     runner = dbtRunner(manifest=parsed_manifest(project_dir), callbacks=[collect])
-    result = runner.invoke(
-        [
-            command,
-            *arguments,
-            "--quiet",
-            # The manifest is the parse's; results come back in this process, not as files.
-            "--no-write-json",
-            "--log-level-file",
-            BUILD_LOG_LEVEL,
-            *_location_args(project_dir, target_path),
-            "--vars",
-            json.dumps(variables),
-        ]
-    )
+    try:
+        result = runner.invoke(
+            [
+                command,
+                *arguments,
+                "--quiet",
+                # The manifest is the parse's; results come back in this process, not as files.
+                "--no-write-json",
+                "--log-level-file",
+                BUILD_LOG_LEVEL,
+                *_location_args(project_dir, target_path),
+                "--vars",
+                json.dumps(variables),
+            ]
+        )
+    finally:
+        _release_duckdb()
     build.success = result.success
     for node_result in getattr(result.result, "results", None) or []:
         node = node_result.node
@@ -169,6 +180,19 @@ def run_dbt(
     if result.exception is not None:
         build.errors.append(f"{type(result.exception).__name__}: {result.exception}")
     return build
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb may keep open in this process after a command: the
+    run's own connections (read-only ones included) need the file to themselves."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    try:
+        environment = DuckDBConnectionManager.env()
+    except Exception:  # dbt-duckdb raises a bare Exception when no command opened DuckDB
+        return
+    environment.close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def _location_args(project_dir: Path, target_path: Path) -> list[str]:
