@@ -25,7 +25,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 manifest: dbt_project/target/manifest.json
 
 dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_SOURCES) pipelines/scoring/kpi_catalogue.yaml
-	$(BIN)/python -m pipelines.project
+	$(BIN)/python -m assets.dbt_project
 
 demo: install manifest
 	mkdir -p $(DAGSTER_HOME)

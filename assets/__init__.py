@@ -1,4 +1,5 @@
-"""Dagster asset definitions: extraction per source table, dbt models, the scored snapshot."""
+"""The Dagster code location: assets, checks, jobs, schedules, sensors, resources and the runner;
+all Dagster glue lives here, the domain code it runs in pipelines/."""
 
 import warnings
 

@@ -5,10 +5,10 @@ that small aggregate and writes them back; dbt then joins them to the touches.""
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, asset
 
+from assets.partitions import context_months, monthly_partitions
+from assets.resources import WarehouseResource
 from pipelines.attribution.weights import refresh_channel_weights
 from pipelines.config import load_pipeline_config
-from pipelines.partitions import context_months, monthly_partitions
-from pipelines.resources import WarehouseResource
 from pipelines.warehouse.lock import WAREHOUSE_POOL
 
 

@@ -27,15 +27,17 @@ from dagster import (
     multi_asset,
 )
 
+from assets.check_results import check_result
+from assets.partitions import context_months, monthly_partitions
+from assets.resources import WarehouseResource
 from pipelines.config import load_pipeline_config
 from pipelines.extract.contract import Table, load_contract
 from pipelines.extract.files import LandingError
 from pipelines.extract.landing import LandedBatch, LandingRules, land_table
 from pipelines.failures import BAD_INPUT, FAILURE_KIND
-from pipelines.partitions import context_months, monthly_partitions
 from pipelines.periods import month_label, parse_month
 from pipelines.quality import shape_worker
-from pipelines.quality.check_results import CheckVerdict, Severity, check_result, record_verdicts
+from pipelines.quality.check_results import CheckVerdict, record_verdicts
 from pipelines.quality.landed_rows import LandedPartition
 from pipelines.quality.outcomes import ExpectationOutcome, SuiteResult
 from pipelines.quality.policy import (
@@ -44,13 +46,13 @@ from pipelines.quality.policy import (
     ROW_TREND_CHECK,
     SUITE_CHECK,
     QualityPolicy,
+    Severity,
     load_quality_policy,
 )
 from pipelines.quality.raw_suite import complete_suite, landed_sample
 from pipelines.quality.referential import check_foreign_keys
 from pipelines.quality.row_trend import months_without_file, row_count_trends
 from pipelines.quality.suites import load_suites
-from pipelines.resources import WarehouseResource
 from pipelines.settings import get_settings
 from pipelines.warehouse import Warehouse
 from pipelines.warehouse.lock import WAREHOUSE_POOL

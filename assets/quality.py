@@ -16,8 +16,10 @@ from dagster import (
     multi_asset_check,
 )
 
+from assets.check_results import check_result
+from assets.partitions import run_months
+from assets.resources import WarehouseResource
 from pipelines.extract.contract import load_contract
-from pipelines.partitions import run_months
 from pipelines.quality.anomalies import (
     FRESHNESS_CHECK,
     KPI_MOVEMENT_CHECK,
@@ -27,9 +29,8 @@ from pipelines.quality.anomalies import (
     kpi_movement_verdict,
     volume_verdict,
 )
-from pipelines.quality.check_results import CheckVerdict, check_result, record_verdicts
+from pipelines.quality.check_results import CheckVerdict, record_verdicts
 from pipelines.quality.policy import load_quality_policy
-from pipelines.resources import WarehouseResource
 from pipelines.warehouse.lock import WAREHOUSE_POOL
 
 

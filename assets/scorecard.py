@@ -10,10 +10,10 @@ from dagster import (
     asset,
 )
 
+from assets.partitions import context_months, monthly_partitions
+from assets.resources import WarehouseResource
 from pipelines.config import ConfigError
 from pipelines.failures import BAD_INPUT, FAILURE_KIND, GATE_CLOSED
-from pipelines.partitions import context_months, monthly_partitions
-from pipelines.resources import WarehouseResource
 from pipelines.scoring.scorecard import load_scorecard
 from pipelines.settings import get_settings
 from pipelines.snapshot.bi_export import refresh_bi_copy

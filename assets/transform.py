@@ -30,14 +30,14 @@ from assets.dagster_internals import (
     get_manifest_and_translator_from_dbt_assets,
     get_subset_selection_for_context,
 )
+from assets.dbt_project import WEIGHTS_SOURCE, dbt_project, run_target_path
+from assets.partitions import context_months, monthly_partitions, run_months
+from assets.resources import WarehouseResource
 from pipelines.config import load_pipeline_config
 from pipelines.failpoints import failpoint
 from pipelines.failures import FAILURE_KIND, GATE_CLOSED
-from pipelines.partitions import context_months, monthly_partitions, run_months
 from pipelines.periods import dbt_vars
-from pipelines.project import WEIGHTS_SOURCE, dbt_project, run_target_path
 from pipelines.quality.check_results import CheckVerdict, Severity, record_verdicts
-from pipelines.resources import WarehouseResource
 from pipelines.transform.dbt_runner import DbtInvocation, export_dbt_env, run_dbt
 from pipelines.warehouse import Warehouse
 from pipelines.warehouse.lock import WAREHOUSE_POOL, hold_shared_phase

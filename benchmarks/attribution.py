@@ -23,10 +23,10 @@ from pathlib import Path
 
 from dbt.cli.main import dbtRunner
 
+from assets.dbt_project import DBT_PROJECT_DIR
 from pipelines.attribution.weights import refresh_channel_weights
 from pipelines.config import load_pipeline_config
 from pipelines.periods import dbt_vars
-from pipelines.project import DBT_PROJECT_DIR
 from pipelines.settings import Settings, Target
 from pipelines.warehouse import connect
 from pipelines.warehouse.schema import ensure_layout

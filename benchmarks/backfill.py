@@ -14,9 +14,10 @@ import time
 from datetime import date
 from pathlib import Path
 
+from assets.runner import run_periods
 from pipelines.demo.generator import generate
+from pipelines.exit_codes import ExitCode
 from pipelines.periods import add_months, month_label, months_between
-from pipelines.runner import ExitCode, run_periods
 
 FIRST = date(2024, 1, 1)
 

@@ -30,11 +30,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from assets.dbt_project import MANIFEST_PATH, RUN_TARGETS
 from pipelines.config import load_pipeline_config
 from pipelines.extract.contract import load_contract
 from pipelines.extract.landing import LandingRules, land_table
 from pipelines.periods import months_between, parse_month
-from pipelines.project import MANIFEST_PATH, RUN_TARGETS
 from pipelines.settings import get_settings
 from pipelines.warehouse import connect
 from pipelines.warehouse.schema import ensure_layout

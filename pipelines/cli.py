@@ -38,7 +38,7 @@ from pipelines.display import (
     print_snapshots,
     print_span_kpis,
 )
-from pipelines.exit_codes import ExitCode
+from pipelines.exit_codes import ExitCode, RunOutcome
 from pipelines.home import HOME_VARIABLE, home_dir
 from pipelines.periods import (
     QUARTER_PATTERN,
@@ -51,7 +51,6 @@ from pipelines.periods import (
 )
 
 if TYPE_CHECKING:
-    from pipelines.runner import RunOutcome
     from pipelines.warehouse import Warehouse
     from pipelines.warehouse.connection import Row
 
@@ -98,8 +97,8 @@ def _run_with_progress(
     first: date, last: date, rescore: bool = False, version: str | None = None
 ) -> tuple[RunOutcome, float]:
     """One Dagster run over first..last behind a progress bar; the outcome and its wall time."""
+    from assets.runner import run_periods  # Dagster loads only for commands that run
     from pipelines.config import load_pipeline_config
-    from pipelines.runner import run_periods  # Dagster loads only for commands that run
     from pipelines.scoring.scorecard import load_scorecard
     from pipelines.settings import get_settings
 

@@ -1,7 +1,9 @@
-"""The exit codes of every `scorecard` command, apart from the runner so that commands which
-never start a run (`validate`) do not import Dagster."""
+"""The exit codes of every `scorecard` command and how a run ended, apart from the runner so
+that commands which never start a run (`validate`) do not import Dagster."""
 
+from dataclasses import dataclass, field
 from enum import IntEnum
+from pathlib import Path
 
 
 class ExitCode(IntEnum):
@@ -9,3 +11,11 @@ class ExitCode(IntEnum):
     CHECK_FAILED = 1  # a blocking check failed (or would fail)
     BAD_INPUT = 2  # bad input or configuration: a file that cannot be read, an unknown name
     PIPELINE_ERROR = 3
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    exit_code: ExitCode
+    problems: list[str] = field(default_factory=list)
+    log_path: Path | None = None

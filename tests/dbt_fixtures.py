@@ -19,11 +19,11 @@ import pandas as pd
 import psycopg2
 import pytest
 
+from assets.dbt_project import MANIFEST_PATH, WEIGHTS_SOURCE
 from pipelines.attribution.weights import refresh_channel_weights
 from pipelines.config import load_pipeline_config
 from pipelines.extract.contract import BATCH_COLUMNS, load_contract, raw_table_ddl
 from pipelines.periods import dbt_vars
-from pipelines.project import MANIFEST_PATH, WEIGHTS_SOURCE
 from pipelines.settings import Settings, Target
 from pipelines.transform.dbt_runner import DBT_PROJECT_DIR, DbtInvocation, run_dbt
 from pipelines.warehouse import connect

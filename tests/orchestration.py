@@ -18,8 +18,8 @@ from dagster import (
 )
 from fsspec.implementations.local import LocalFileSystem
 
-from pipelines.definitions import defs
-from pipelines.runner import QUIET_CONSOLE
+from assets.definitions import defs
+from assets.runner import QUIET_CONSOLE
 
 
 def schedule_context(

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from assets.runner import run_periods
 from pipelines.demo.generator import generate
-from pipelines.runner import RunOutcome, run_periods
+from pipelines.exit_codes import RunOutcome
 from pipelines.settings import get_settings
 from pipelines.warehouse import connect
 

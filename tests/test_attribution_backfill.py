@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.runner import ExitCode
+from pipelines.exit_codes import ExitCode
 from tests.pipeline_runs import FIRST, SECOND, generate_small, query, run
 
 pytestmark = pytest.mark.integration

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from dagster import materialize
 
+from assets.definitions import defs
+from assets.partitions import partition_key
+from assets.runner import dagster_instance
 from assets.scorecard import scored_snapshot
 from assets.transform import dbt_period_models
-from pipelines.definitions import defs
-from pipelines.partitions import partition_key
-from pipelines.runner import ExitCode, dagster_instance
+from pipelines.exit_codes import ExitCode
 from pipelines.settings import get_settings
 from pipelines.warehouse import connect
 from tests.pipeline_runs import FIRST, generate_small, run, scalar

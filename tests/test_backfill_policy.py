@@ -4,13 +4,13 @@ the Dagster UI asks for the same single run over the range as `scorecard backfil
 from __future__ import annotations
 
 from dagster import BackfillPolicy, DagsterInstance, PartitionKeyRange
-from dagster._core.definitions.automation_tick_evaluation_context import (
+
+from assets.dagster_internals import (
+    AssetKeyPartitionKey,
     build_run_requests_with_backfill_policies,
 )
-from dagster._core.definitions.events import AssetKeyPartitionKey
-
-from pipelines.definitions import defs
-from pipelines.partitions import monthly_partitions
+from assets.definitions import defs
+from assets.partitions import monthly_partitions
 
 
 def test_every_partitioned_asset_has_the_single_run_policy():

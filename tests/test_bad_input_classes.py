@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipelines.exit_codes import ExitCode
 from pipelines.extract.contract import load_contract
 from pipelines.extract.files import LandingError
 from pipelines.extract.landing import LandedBatch
@@ -25,7 +26,6 @@ from pipelines.quality.raw_suite import validate_landed
 from pipelines.quality.referential import check_foreign_keys
 from pipelines.quality.row_trend import months_without_file, row_count_trends
 from pipelines.quality.suites import load_suites
-from pipelines.runner import ExitCode
 from pipelines.warehouse import Warehouse
 from pipelines.warehouse.connection import DuckDBWarehouse
 from pipelines.warehouse.schema import ensure_layout

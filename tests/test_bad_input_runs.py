@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import main
-from pipelines.runner import ExitCode
+from pipelines.exit_codes import ExitCode
 from tests.pipeline_runs import FIRST, SECOND, generate_small, query, run, scalar
 
 pytestmark = pytest.mark.integration

@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.exit_codes import ExitCode
 from pipelines.failpoints import FAILPOINT_ENV
-from pipelines.runner import ExitCode
 from pipelines.settings import get_settings
 from pipelines.snapshot.bi_export import refresh_bi_copy
 from pipelines.warehouse import connect

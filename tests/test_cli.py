@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import main
-from pipelines.runner import ExitCode
+from pipelines.exit_codes import ExitCode
 from pipelines.settings import get_settings
 from pipelines.warehouse import connect
 from pipelines.warehouse.schema import ensure_layout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import AssetKey
 
-from pipelines.definitions import defs
+from assets.definitions import defs
 from pipelines.extract.contract import load_contract
 
 
@@ -36,7 +36,7 @@ def test_schedules_pick_the_open_month_daily_and_the_closed_month_monthly():
 
     from dagster import build_schedule_context
 
-    from pipelines.schedules import daily_open_period, monthly_close_period
+    from assets.schedules import daily_open_period, monthly_close_period
 
     context = build_schedule_context(scheduled_execution_time=datetime(2025, 3, 2, 7))
     assert daily_open_period(context).partition_key == "2025-03-01"
@@ -57,8 +57,8 @@ def test_definitions_read_the_deployment_directory(tmp_path):
     text = pipeline.read_text().replace('first_period: "2024-01"', 'first_period: "2021-05"')
     pipeline.write_text(text.replace("close_day: 2 ", "close_day: 5 "))
     probe = (
-        "from pipelines.definitions import defs;"
-        " from pipelines.partitions import monthly_partitions as p;"
+        "from assets.definitions import defs;"
+        " from assets.partitions import monthly_partitions as p;"
         " s = {s.name: s for s in defs.schedules}['monthly_close_period'];"
         " print(p.start.date(), s.cron_schedule)"
     )

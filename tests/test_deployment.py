@@ -9,9 +9,9 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.config import load_pipeline_config
+from pipelines.exit_codes import ExitCode
 from pipelines.home import CONFIG_FILES, DEMO_CONFIG_DIR
 from pipelines.quality.policy import load_quality_policy
-from pipelines.runner import ExitCode
 from pipelines.settings import get_settings
 
 ENV_KEYS = (

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from dagster import DagsterEventType, build_sensor_context
 
+from assets.definitions import defs
+from assets.runner import dagster_instance
 from pipelines.alerts import Alert, send_alert
 from pipelines.cli import main
-from pipelines.definitions import defs
-from pipelines.runner import ExitCode, dagster_instance
+from pipelines.exit_codes import ExitCode
 from pipelines.settings import get_settings
 from tests.orchestration import rewrite, step_events
 from tests.pipeline_runs import SECOND, generate_small

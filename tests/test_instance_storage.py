@@ -12,7 +12,8 @@ import psycopg2
 import pytest
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus
 
-from pipelines.runner import ExitCode, run_periods
+from assets.runner import run_periods
+from pipelines.exit_codes import ExitCode
 from tests.conftest import PG_ADMIN_URL, fresh_database
 from tests.pipeline_runs import FIRST, generate_small
 

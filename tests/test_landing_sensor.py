@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from dagster import DagsterEventType, build_sensor_context
 
-from pipelines.definitions import defs
-from pipelines.runner import dagster_instance
+from assets.definitions import defs
+from assets.runner import dagster_instance
 from tests.orchestration import FlakyFileSystem, execute_request, rewrite, step_events
 from tests.pipeline_runs import SECOND, generate_small, query
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.definitions import defs
+from assets.definitions import defs
 from pipelines.settings import get_settings
 from pipelines.warehouse.lock import (
     WAREHOUSE_POOL,

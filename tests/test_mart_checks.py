@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.project import MANIFEST_PATH
-from pipelines.runner import ExitCode
+from assets.dbt_project import MANIFEST_PATH
+from pipelines.exit_codes import ExitCode
 from tests.dbt_fixtures import (
     DBT_PROJECT_DIR,
     DbtRunError,

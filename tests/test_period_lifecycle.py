@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from assets.definitions import defs
+from assets.runner import dagster_instance
+from assets.schedules import build_close_schedule
 from pipelines.cli import main
 from pipelines.config import ConfigError, PipelineConfig, load_yaml_model
-from pipelines.definitions import defs
 from pipelines.demo.generator import generate
+from pipelines.exit_codes import ExitCode
 from pipelines.periods import add_months, month_label
-from pipelines.runner import ExitCode, dagster_instance
-from pipelines.schedules import build_close_schedule
 from pipelines.settings import get_settings
 from pipelines.warehouse import connect
 from pipelines.warehouse.schema import ensure_layout

@@ -13,8 +13,8 @@ import pytest
 
 from pipelines.attribution.weights import learn_channel_weights
 from pipelines.config import ATTRIBUTION_MODELS, load_pipeline_config
+from pipelines.exit_codes import ExitCode
 from pipelines.extract.contract import load_contract
-from pipelines.runner import ExitCode
 from tests.pipeline_runs import SECOND, THIRD, generate_small, query, run, scalar
 
 pytestmark = pytest.mark.integration

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from pipelines.demo.generator import generate
+from pipelines.exit_codes import ExitCode, RunOutcome
 from pipelines.extract.contract import load_contract
-from pipelines.runner import ExitCode, RunOutcome
 from tests.pipeline_runs import AS_OF, FIRST, SECOND, THIRD, query, run
 
 pytestmark = pytest.mark.integration

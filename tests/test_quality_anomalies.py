@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from dagster._core.execution.api import create_execution_plan
 
-from pipelines.definitions import defs
+from assets.dagster_internals import create_execution_plan
+from assets.definitions import defs
 from pipelines.extract.contract import load_contract
 from pipelines.extract.landing import LandingRules, land_table
 from pipelines.quality.anomalies import (

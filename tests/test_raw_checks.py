@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, materialize
 
+from assets.definitions import defs
 from assets.extract import raw_tables
-from pipelines.definitions import defs
+from assets.partitions import partition_key
+from assets.runner import dagster_instance
 from pipelines.demo.generator import generate
-from pipelines.partitions import partition_key
-from pipelines.runner import dagster_instance
 from tests.pipeline_runs import query
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ import yaml
 
 from pipelines.cli import main
 from pipelines.config import PROJECT_ROOT
-from pipelines.runner import ExitCode
+from pipelines.exit_codes import ExitCode
 from pipelines.scoring.scorecard import load_scorecard, scorecard_hash
 from tests.pipeline_runs import SECOND, THIRD, generate_small, query, run
 

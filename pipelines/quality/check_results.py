@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
 import pandas as pd
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey
 
 from pipelines.quality.policy import Severity
 from pipelines.warehouse import Warehouse
@@ -52,21 +51,4 @@ def run_verdicts(warehouse: Warehouse, run_id: str) -> pd.DataFrame:
         "select asset, check_name, severity, passed, observed, threshold "
         "from quality.check_results where run_id = ? order by passed, asset, check_name",
         [run_id],
-    )
-
-
-def check_result(key: AssetKey, verdict: CheckVerdict) -> AssetCheckResult:
-    """The verdict as a Dagster check result: a failed warning does not block downstream assets
-    (Dagster blocks only on ERROR severity), a failed blocking check does."""
-    return AssetCheckResult(
-        asset_key=key,
-        check_name=verdict.check_name,
-        passed=verdict.passed,
-        severity=(
-            AssetCheckSeverity.ERROR
-            if verdict.severity is Severity.BLOCKING
-            else AssetCheckSeverity.WARN
-        ),
-        description=verdict.observed,
-        metadata={"threshold": verdict.threshold} if verdict.threshold else {},
     )

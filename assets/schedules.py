@@ -8,9 +8,9 @@ from datetime import date
 
 from dagster import RunRequest, ScheduleDefinition, ScheduleEvaluationContext, schedule
 
+from assets.jobs import scorecard_job
+from assets.partitions import partition_key
 from pipelines.config import load_pipeline_config
-from pipelines.jobs import scorecard_job
-from pipelines.partitions import partition_key
 from pipelines.periods import add_months, month_label
 
 

@@ -7,13 +7,13 @@ from dagster import Definitions, in_process_executor
 
 from assets.attribution import attribution_channel_weights
 from assets.extract import raw_tables
+from assets.jobs import rescore_job, scorecard_job
 from assets.quality import quality_checks
+from assets.resources import WarehouseResource
+from assets.schedules import daily_open_period, monthly_close_period
 from assets.scorecard import scored_snapshot
+from assets.sensors import alert_on_run_failure, landing_files
 from assets.transform import dbt_period_models, dbt_shared_models
-from pipelines.jobs import rescore_job, scorecard_job
-from pipelines.resources import WarehouseResource
-from pipelines.schedules import daily_open_period, monthly_close_period
-from pipelines.sensors import alert_on_run_failure, landing_files
 
 # In-process: DuckDB allows one writer per file, so steps run one after another in one process,
 # and dbt (in this process too) parses the project once per run instead of once per step.

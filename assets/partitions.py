@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from dagster import AssetExecutionContext, MonthlyPartitionsDefinition
-from dagster._core.storage.tags import (
+
+from assets.dagster_internals import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
     PARTITION_NAME_TAG,
 )
-
 from pipelines.config import load_pipeline_config
 from pipelines.periods import add_months, months_between, parse_month
 

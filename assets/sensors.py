@@ -25,16 +25,14 @@ from dagster import (
     run_failure_sensor,
     sensor,
 )
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
-from pipelines.alerts import alert_for_run, send_alert
+from assets.dagster_internals import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from assets.jobs import scorecard_job
+from assets.partitions import monthly_partitions, partition_key
+from assets.run_alerts import alert_for_run
+from pipelines.alerts import send_alert
 from pipelines.extract.contract import load_contract
 from pipelines.extract.files import LANDING_FILE_NAME
-from pipelines.jobs import scorecard_job
-from pipelines.partitions import monthly_partitions, partition_key
 from pipelines.periods import month_label
 from pipelines.settings import get_settings
 

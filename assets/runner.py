@@ -6,19 +6,19 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from dagster import AssetCheckEvaluation, AssetCheckSeverity, DagsterEventType, DagsterInstance
-from dagster._core.storage.tags import (
+
+from assets.dagster_internals import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
+    make_new_run_id,
 )
-from dagster._core.utils import make_new_run_id
-
-from pipelines.alerts import alert_for_run, send_alert
-from pipelines.exit_codes import ExitCode
+from assets.run_alerts import alert_for_run
+from pipelines.alerts import send_alert
+from pipelines.exit_codes import ExitCode, RunOutcome
 from pipelines.failures import BAD_INPUT, CHECK_FAILURE_ERROR, FAILURE_KIND, GATE_CLOSED
 from pipelines.periods import span_label
 from pipelines.quality import shape_worker
@@ -29,14 +29,6 @@ from pipelines.warehouse.lock import writer_lock
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 SNAPSHOT_OP = "scorecard__snapshot"  # the op of asset scorecard/snapshot
-
-
-@dataclass
-class RunOutcome:
-    run_id: str
-    exit_code: ExitCode
-    problems: list[str] = field(default_factory=list)
-    log_path: Path | None = None
 
 
 def dagster_instance() -> DagsterInstance:
@@ -63,8 +55,8 @@ def run_periods(
     if not rescore:
         shape_worker.start()  # great-expectations imports on the other core meanwhile
     # Imported here: they read pipeline.yaml, which --config-dir may choose after start-up.
-    from pipelines.definitions import defs
-    from pipelines.partitions import partition_key
+    from assets.definitions import defs
+    from assets.partitions import partition_key
 
     job = defs.resolve_job_def("rescore_job" if rescore else "scorecard_job")
     run_config = dict(QUIET_CONSOLE)
