@@ -122,7 +122,7 @@
 
 {#- The KPI catalogue (pipelines/scoring/kpi_catalogue.yaml, which describes every field), passed
     by the pipeline as var `kpis` (pipelines/periods.py dbt_vars): dbt cannot read a file, and the
-    vars reach every dbt invocation (the manifest's `dbt parse` too: pipelines/project.py).
+    vars reach every dbt invocation (the parse too: pipelines/transform/dbt_runner.py).
     dbt_project.yml's empty default only lets a bare `dbt parse` work; compiling without the
     catalogue is an error, never an empty fct_kpi. -#}
 {% macro kpi_definitions() %}
