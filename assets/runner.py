@@ -23,6 +23,7 @@ from pipelines.failures import BAD_INPUT, CHECK_FAILURE_ERROR, FAILURE_KIND, GAT
 from pipelines.periods import span_label
 from pipelines.quality import shape_worker
 from pipelines.settings import get_settings
+from pipelines.transform.dbt_runner import parse_in_background
 from pipelines.warehouse.lock import writer_lock
 
 # The CLI prints its own progress and outcome; the full event log stays in DAGSTER_HOME.
@@ -79,6 +80,8 @@ def run_periods(
         open(log_path, "w") as log,
         contextlib.redirect_stdout(log),
     ):
+        if not rescore:
+            parse_in_background()  # dbt's parse overlaps the landing, which waits on DuckDB
         if on_step:
             watcher = threading.Thread(
                 target=_watch_steps,

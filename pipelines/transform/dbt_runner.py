@@ -8,6 +8,7 @@ then runs on that manifest with the run's own vars, which dbt reads when it comp
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -84,6 +85,19 @@ def parsed_manifest(project_dir: Path = DBT_PROJECT_DIR, write_json: bool = Fals
         if key not in _manifests or write_json:
             _manifests[key] = _parse(project_dir, target, write_json)
         return _manifests[key]
+
+
+def parse_in_background(project_dir: Path = DBT_PROJECT_DIR) -> None:
+    """Parse the project for the warehouse the settings name, in a thread: a run starts it as it
+    begins, so the parse overlaps steps that wait on DuckDB, not on Python. The first build
+    waits for it; a parse that failed here is tried again there, and fails there by name."""
+    export_dbt_env()
+    threading.Thread(target=_parse_quietly, args=(project_dir,), daemon=True).start()
+
+
+def _parse_quietly(project_dir: Path) -> None:
+    with contextlib.suppress(Exception):
+        parsed_manifest(project_dir)
 
 
 def _parse(project_dir: Path, target: str, write_json: bool) -> Manifest:
