@@ -123,10 +123,12 @@ class ScratchWarehouse:
 
     def build(self, first: date, last: date) -> None:
         """`dbt build` (models and tests) over the months first..last, in the pipeline's two
-        steps with the data-driven attribution weights learned in between."""
-        self.dbt("build", "--exclude", f"{WEIGHTS_SOURCE}+", first=first, last=last)
+        steps with the data-driven attribution weights learned in between. Like the pipeline's,
+        without dbt's unit tests (tests/test_dbt_unit_tests.py runs them)."""
+        no_unit_tests = ("--exclude-resource-type", "unit_test")
+        self.dbt("build", "--exclude", f"{WEIGHTS_SOURCE}+", *no_unit_tests, first=first, last=last)
         self.learn_attribution_weights(first, last)
-        self.dbt("build", "--select", f"{WEIGHTS_SOURCE}+", first=first, last=last)
+        self.dbt("build", "--select", f"{WEIGHTS_SOURCE}+", *no_unit_tests, first=first, last=last)
 
     def learn_attribution_weights(self, first: date, last: date) -> None:
         with connect(self.settings) as warehouse:

@@ -41,13 +41,15 @@ class DbtError(RuntimeError):
 @dataclass
 class DbtInvocation:
     """What one dbt command did: every node's result event (dbt's JSON log format), each executed
-    node's status and SQL by unique id (a failed test's SQL finds its failing rows), and what
-    went wrong other than a test's verdict (a model that errored, dbt itself)."""
+    node's status and SQL by unique id (a failed test's SQL finds its failing rows), dbt's message
+    for each node that did not pass (a failed unit test's is the diff of its expected and actual
+    rows), and what went wrong other than a test's verdict (a model that errored, dbt itself)."""
 
     success: bool
     result_events: list[dict[str, Any]] = field(default_factory=list)
     statuses: dict[str, str] = field(default_factory=dict)
     compiled_sql: dict[str, str] = field(default_factory=dict)
+    messages: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
 
@@ -189,6 +191,8 @@ def run_dbt(
         build.statuses[node.unique_id] = getattr(
             node_result.status, "value", str(node_result.status)
         )
+        if node_result.message and build.statuses[node.unique_id] not in ("pass", "success"):
+            build.messages[node.unique_id] = str(node_result.message)
         if node_result.status == "error":
             build.errors.append(f"{node.unique_id}: {node_result.message}")
     if result.exception is not None:
