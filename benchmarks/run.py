@@ -4,9 +4,10 @@ same moment.
 1. `scorecard demo` (generate 18 demo months, run them as one backfill, show the last), timed as a
    command; its floor is the same landing and SQL in one DuckDB connection (below).
 2. One demo month end to end: `scorecard run --period <last month>` on the demo's warehouse,
-   timed as a command; its floor: that month's files landed by the pipeline's own landing code and
-   every SQL statement dbt ran for the run (each model's compiled query, each test's query, the
-   attribution weights learned in between), executed one after another in one DuckDB connection
+   timed as a command, three times (the median); its floor: that month's files landed by the
+   pipeline's own landing code and every SQL statement dbt ran for the run (each model's
+   compiled query, each test's query, the attribution weights learned in between), executed one
+   after another in one DuckDB connection
    on a copy of the warehouse as it was before the run. What the run costs above the floor is
    the orchestration (process start, Dagster, dbt's own work per node), the checks outside dbt
    and the scoring.
@@ -41,6 +42,7 @@ from pipelines.warehouse.schema import ensure_layout
 
 SCORECARD = str(Path(sys.executable).with_name("scorecard"))
 READ_REPEATS = 5
+MONTH_RUNS = 3
 # The run's months, as the demo and `scorecard run` print them.
 SPAN = re.compile(
     r"for\s+(\d{4}-\d{2})(?:\.\.(\d{4}-\d{2}))?\s+in\s+[\d.]+s\s+\(run\s+([0-9a-f-]{36})\)"
@@ -61,18 +63,29 @@ def main() -> None:
     print(f"uptime: {_uptime()}\nscratch folder: {folder}\n", flush=True)
     rows: list[tuple[str, float, str, float | None, str]] = []
 
+    # `make demo` runs after `make manifest`, whose parse leaves dbt's partial-parse state for
+    # the demo's warehouse: so here, for the scratch one (not timed).
+    subprocess.run([sys.executable, "-m", "assets.dbt_project"], check=True)
     demo_seconds, demo_output = _timed_command(["demo"])
     first, last, demo_run = _run_of(demo_output)
-    demo_floor = _floor(folder / "demo_floor.duckdb", None, first, last, demo_run)
+    demo_floor = _floor(folder / "demo_floor", None, first, last, demo_run)
     rows.append(("make demo (18 months)", demo_seconds, "its landing + SQL", demo_floor, "<= 45 s"))
 
     before = folder / "before_month.duckdb"
     shutil.copyfile(folder / "warehouse.duckdb", before)
-    month_seconds, month_output = _timed_command(["run", "--period", last.strftime("%Y-%m")])
-    _, _, month_run = _run_of(month_output)
-    month_floor = _floor(folder / "month_floor.duckdb", before, last, last, month_run)
+    # The same month run MONTH_RUNS times (each re-lands and rebuilds it): the median.
+    runs = [_timed_command(["run", "--period", last.strftime("%Y-%m")]) for _ in range(MONTH_RUNS)]
+    _, _, month_run = _run_of(runs[0][1])
+    month_floor = _floor(folder / "month_floor", before, last, last, month_run)
+    month_seconds = statistics.median(seconds for seconds, _ in runs)
     rows.append(
-        ("one demo month end to end", month_seconds, "its landing + SQL", month_floor, "<= 15 s")
+        (
+            "one demo month end to end (median)",
+            month_seconds,
+            "its landing + SQL",
+            month_floor,
+            "<= 15 s",
+        )
     )
 
     warehouse = os.environ["SCORECARD_WAREHOUSE"]
@@ -130,9 +143,12 @@ def _median(command: Sequence[str]) -> float:
     return statistics.median(times)
 
 
-def _floor(path: Path, start_from: Path | None, first: date, last: date, run_id: str) -> float:
+def _floor(folder: Path, start_from: Path | None, first: date, last: date, run_id: str) -> float:
     """Land the months' files and execute the SQL dbt ran in `run_id`, in one connection, on a
-    copy of `start_from` (an empty warehouse if None); the seconds it took."""
+    copy of `start_from` (an empty warehouse if None); the seconds it took. The copy is named as
+    the warehouse is: the compiled SQL names its catalog (`warehouse`)."""
+    folder.mkdir()
+    path = folder / Path(os.environ["SCORECARD_WAREHOUSE"]).name
     if start_from:
         shutil.copyfile(start_from, path)
     statements = _run_statements(run_id, first, last)
@@ -158,15 +174,14 @@ def _run_statements(run_id: str, first: date, last: date) -> list[Callable[[Any]
     compiled = {p.name: p for p in (RUN_TARGETS / run_id / "compiled").rglob("*.sql")}
     nodes = json.loads(MANIFEST_PATH.read_text())["nodes"]
     models = _topological([n for n in nodes.values() if n["resource_type"] == "model"])
+    after_weights = _downstream_of_weights(models)
     attribution = load_pipeline_config().attribution
     statements: list[Callable[[Any], None]] = []
-    weights_learned = False
-    for node in models:
-        if not weights_learned and any(
-            "attribution.channel_weights" in source for source in node["depends_on"]["nodes"]
-        ):
-            statements.append(lambda wh: refresh_channel_weights(wh, first, last, attribution))
-            weights_learned = True
+    for node in [m for m in models if m["unique_id"] not in after_weights]:
+        sql = compiled[Path(node["original_file_path"]).name].read_text()
+        statements.append(_model_statement(node, sql, first, last))
+    statements.append(lambda wh: refresh_channel_weights(wh, first, last, attribution))
+    for node in [m for m in models if m["unique_id"] in after_weights]:
         sql = compiled[Path(node["original_file_path"]).name].read_text()
         statements.append(_model_statement(node, sql, first, last))
     for node in nodes.values():
@@ -197,6 +212,16 @@ def _model_statement(
             wh.execute(f"create or replace {object_kind} {relation} as {sql}")
 
     return run
+
+
+def _downstream_of_weights(ordered_models: list[dict[str, Any]]) -> set[str]:
+    """The models that read the attribution weights, directly or through another model."""
+    downstream: set[str] = set()
+    for model in ordered_models:  # parents come first
+        parents = model["depends_on"]["nodes"]
+        if any("attribution.channel_weights" in p or p in downstream for p in parents):
+            downstream.add(model["unique_id"])
+    return downstream
 
 
 def _topological(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
