@@ -8,13 +8,11 @@ means the ratio stays near 1 (target: at most 1.2). A script, not a test."""
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 import time
 from datetime import date
-from pathlib import Path
 
 from assets.runner import run_periods
+from benchmarks.scratch import scratch_deployment
 from pipelines.demo.generator import generate
 from pipelines.exit_codes import ExitCode
 from pipelines.periods import add_months, month_label, months_between
@@ -27,15 +25,7 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--scale", type=float, default=1.0)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="bench_backfill_"))
-    os.environ.update(
-        {
-            "SCORECARD_TARGET": "duckdb",
-            "SCORECARD_WAREHOUSE": str(folder / "warehouse.duckdb"),
-            "SCORECARD_LANDING": str(folder / "landing"),
-            "DAGSTER_HOME": str(folder / "dagster_home"),
-        }
-    )
+    folder = scratch_deployment("bench_backfill_")
     last = add_months(FIRST, args.months - 1)
     summary = generate(folder / "landing", FIRST, last, scale=args.scale)
     print(f"generated {args.months} months, {sum(summary.rows.values()):,} rows, into {folder}")

@@ -24,7 +24,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from assets.dbt_project import MANIFEST_PATH, RUN_TARGETS
+from benchmarks.scratch import scratch_deployment
 from pipelines.config import load_pipeline_config
 from pipelines.extract.contract import load_contract
 from pipelines.extract.landing import LandingRules, land_table
@@ -50,16 +50,7 @@ SPAN = re.compile(
 
 
 def main() -> None:
-    folder = Path(tempfile.mkdtemp(prefix="bench_run_"))
-    os.environ.update(
-        {
-            "SCORECARD_TARGET": "duckdb",
-            "SCORECARD_WAREHOUSE": str(folder / "warehouse.duckdb"),
-            "SCORECARD_LANDING": str(folder / "landing"),
-            "DAGSTER_HOME": str(folder / "dagster_home"),
-            "SCORECARD_HOME": "",
-        }
-    )
+    folder = scratch_deployment("bench_run_")
     print(f"uptime: {_uptime()}\nscratch folder: {folder}\n", flush=True)
     rows: list[tuple[str, float, str, float | None, str]] = []
 
