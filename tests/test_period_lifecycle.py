@@ -4,6 +4,7 @@ adds a new final snapshot that the current views follow; the views prefer final 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -58,6 +59,11 @@ def test_open_month_is_provisional_closed_month_final_and_a_rerun_adds_a_final(
     code = main(["backfill", "--from", month_label(closed_month), "--to", month_label(open_month)])
     printed = capsys.readouterr().out
     assert code == ExitCode.PUBLISHED
+    # Not a terminal: a line per finished step with the elapsed time, as a scheduled run logs.
+    steps = re.findall(r"\[\s*(\d+\.\d)s\] step \d+/\d+ done: (\w+)", printed)
+    names, elapsed = [name for _, name in steps], [float(seconds) for seconds, _ in steps]
+    assert names[0] == "raw_tables" and "dbt_period_models" in names
+    assert elapsed == sorted(elapsed)
     snapshots = query(
         "select period, status, snapshot_id, run_id from scorecard.snapshots order by scored_at"
     )
