@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -70,8 +71,14 @@ _manifests: dict[tuple[Path, str, str], Manifest] = {}
 
 
 def parse_target_path(project_dir: Path, target: str) -> Path:
-    """One parse folder per target: each keeps its own partial-parse state (the manifest holds
-    the target adapter's macros, so a PostgreSQL parse must not overwrite DuckDB's)."""
+    """Where a parse keeps its partial-parse state, which dbt keys by the profile (the adapter's
+    macros are in the manifest, and a DuckDB profile includes the file's path). A DuckDB
+    warehouse keeps its own beside the file, so runs on another warehouse (a test's, another
+    deployment's) never make it parse the whole project again; PostgreSQL's is per target."""
+    if target == "duckdb":
+        warehouse = Path(os.environ["SCORECARD_WAREHOUSE"])
+        project = hashlib.sha1(str(project_dir.resolve()).encode()).hexdigest()[:8]
+        return warehouse.parent / ".dbt_parse" / f"{warehouse.stem}-{project}"
     return project_dir / "target" / "parse" / target
 
 
