@@ -127,16 +127,13 @@ TABLES = landing_order(list(load_contract().tables.values()))
 
 @dataclass
 class _Landed:
-    """A table's batches landed by this step, and the great-expectations shape outcomes of their
-    sample on the way from the worker process."""
+    """A table's batches landed by this step, their partitions, and the great-expectations
+    shape outcomes of their sample on the way from the worker process."""
 
     batches: list[LandedBatch]
+    partitions: list[LandedPartition]
     sample: pd.DataFrame
     shape: Future[list[ExpectationOutcome]] | None
-
-    @property
-    def partitions(self) -> list[LandedPartition]:
-        return [LandedPartition(b.batch_id, b.period) for b in self.batches]
 
 
 @multi_asset(
@@ -174,7 +171,8 @@ def raw_tables(
             except LandingError as error:
                 errors[table.name] = str(error)
                 continue
-            landed[table.name] = _Landed(batches, *_shape_later(wh, table, batches))
+            partitions = [LandedPartition(b.batch_id, b.period) for b in batches]
+            landed[table.name] = _Landed(batches, partitions, *_shape_later(wh, table, partitions))
         for table in selected:
             if table.name in landed:
                 yield _checked(context, wh, table, landed[table.name], months, rules, policy)
@@ -187,12 +185,12 @@ def raw_tables(
 
 
 def _shape_later(
-    wh: Warehouse, table: Table, batches: list[LandedBatch]
+    wh: Warehouse, table: Table, partitions: list[LandedPartition]
 ) -> tuple[pd.DataFrame, Future[list[ExpectationOutcome]] | None]:
     """The landed sample, and its shape outcomes to come from the worker process."""
-    if not batches:
+    if not partitions:
         return pd.DataFrame(), None
-    sample = landed_sample(wh, table, [LandedPartition(b.batch_id, b.period) for b in batches])
+    sample = landed_sample(wh, table, partitions)
     return sample, shape_worker.validate_shape_later(table, sample)
 
 

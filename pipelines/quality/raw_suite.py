@@ -72,17 +72,14 @@ def validate_landed(
     now: datetime,
 ) -> SuiteResult:
     """Validate the rows of `table` landed in `partitions` against its whole suite, here."""
-    if not partitions:
-        return complete_suite(
-            warehouse, table, partitions, [], [], channels=channels, currencies=currencies, now=now
-        )
-    sample = landed_sample(warehouse, table, partitions)
+    sample = landed_sample(warehouse, table, partitions) if partitions else pd.DataFrame()
+    shape = validate_shape(table, sample) if partitions else []
     return complete_suite(
         warehouse,
         table,
         partitions,
         list(sample.columns),
-        validate_shape(table, sample),
+        shape,
         channels=channels,
         currencies=currencies,
         now=now,

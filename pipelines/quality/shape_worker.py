@@ -22,6 +22,9 @@ import pandas as pd
 from pipelines.extract.contract import Table
 from pipelines.quality.outcomes import ExpectationOutcome
 
+# Far above the seconds a sample's shape takes, import included: past it the worker is stuck.
+ANSWER_TIMEOUT_SECONDS = 300
+
 
 class WorkerGone(RuntimeError):
     """The worker process ended before it answered."""
@@ -101,10 +104,10 @@ def validate_shape_later(table: Table, sample: pd.DataFrame) -> Future[list[Expe
 def shape_outcomes(
     future: Future[list[ExpectationOutcome]], table: Table, sample: pd.DataFrame
 ) -> list[ExpectationOutcome]:
-    """The worker's answer; if the worker is gone, the same expectations evaluated here."""
+    """The worker's answer; if the worker is gone or stuck, the same expectations evaluated here."""
     try:
-        return future.result()
-    except WorkerGone:
+        return future.result(timeout=ANSWER_TIMEOUT_SECONDS)
+    except (WorkerGone, TimeoutError):
         from pipelines.quality.raw_suite import validate_shape
 
         return validate_shape(table, sample)
