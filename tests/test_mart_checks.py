@@ -221,6 +221,33 @@ def test_every_mart_check_passes_on_good_data(warehouse):
     assert set(statuses) >= FAILED_BY_DEFECTS | WARNED_BY_DEFECTS
 
 
+def test_a_run_tests_only_its_months_of_the_incremental_marts(warehouse):
+    """A February row duplicated in fct_kpi breaks its grain, but not March's: a March run's
+    tests do not read it (macros/test_scope.sql), a February run's do."""
+    february = "2025-02-01"
+    warehouse.execute(
+        "create temporary table copied as select * from marts.fct_kpi "
+        "where entity_type = 'company' and kpi = 'revenue'",
+        f"update copied set period = '{february}'",
+        "insert into marts.fct_kpi select * from copied",
+        "insert into marts.fct_kpi select * from copied",
+        "drop table copied",
+    )
+    try:
+        march = run_mart_tests(warehouse)
+        with pytest.raises(DbtRunError):
+            warehouse.dbt(
+                "test", "--select", "fct_kpi", first=date(2025, 2, 1), last=date(2025, 2, 1)
+            )
+        february_statuses = warehouse.dbt_test_statuses()
+    finally:
+        warehouse.execute(f"delete from marts.fct_kpi where period = '{february}'")
+
+    grain = "unique_combination:fct_kpi"
+    assert march[grain] == "pass"
+    assert february_statuses[grain] == "fail"
+
+
 def test_each_defect_fails_exactly_its_tests_which_find_the_broken_rows(warehouse):
     with broken(warehouse):
         with pytest.raises(DbtRunError):
