@@ -42,12 +42,13 @@ from pipelines.transform.dbt_runner import DbtInvocation, export_dbt_env, run_db
 from pipelines.warehouse import Warehouse
 from pipelines.warehouse.lock import WAREHOUSE_POOL, hold_shared_phase
 
-# The period group: the incremental marts and whatever reads the data-driven attribution weights
-# (written by a Python asset between the two groups, from a shared model's path aggregate).
-PERIOD_MODELS = f"config.materialized:incremental {WEIGHTS_SOURCE}+"
+# The period group: the marts rebuilt by month (tag `period`: each deletes the run's months and
+# inserts them again) and whatever reads the data-driven attribution weights (written by a Python
+# asset between the two groups, from a shared model's path aggregate).
+PERIOD_MODELS = f"tag:period {WEIGHTS_SOURCE}+"
 # Everything else, minus whatever reads a period model: tests that join a mart to a dim or an
 # intermediate table (relationships, reconciliation) run with the marts' build, after both exist.
-SHARED_EXCLUDE = f"config.materialized:incremental+ {WEIGHTS_SOURCE}+"
+SHARED_EXCLUDE = f"tag:period+ {WEIGHTS_SOURCE}+"
 # How many of a failed test's rows its recorded verdict carries.
 FAILING_ROWS_SAMPLE = 5
 

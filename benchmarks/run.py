@@ -196,7 +196,10 @@ def _model_statement(
             [node["config"]["schema"], node["name"]],
         )
         if kind == "incremental" and exists:
-            wh.execute(f"delete from {relation} where period between ? and ?", [first, last])
+            if "period" in node["tags"]:
+                wh.execute(f"delete from {relation} where period between ? and ?", [first, last])
+            else:  # incremental strategy `replace`: the whole content
+                wh.execute(f"delete from {relation}")
             wh.execute(f"insert into {relation} by name {sql}")
         else:
             object_kind = "view" if kind == "view" else "table"

@@ -495,6 +495,35 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return ExitCode.PUBLISHED
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from pipelines.settings import get_settings
+    from pipelines.warehouse import connect
+    from pipelines.warehouse.schema import layout_hash, migrate
+
+    with connect(get_settings()) as warehouse:
+        applied = migrate(warehouse)
+    state = "applied" if applied else "already in place"
+    console.print(f"Warehouse layout {layout_hash()}: {state}.", markup=False)
+    return ExitCode.PUBLISHED
+
+
+def cmd_grant_bi(args: argparse.Namespace) -> int:
+    from pipelines.settings import get_settings
+    from pipelines.warehouse import connect
+    from pipelines.warehouse.bi_role import READABLE_SCHEMAS, grant_bi
+    from pipelines.warehouse.schema import ensure_layout
+
+    with connect(get_settings()) as warehouse:
+        ensure_layout(warehouse)
+        grant_bi(warehouse, args.role)
+    console.print(
+        f"Role {args.role} (no login) reads {', '.join(READABLE_SCHEMAS)} and quality without "
+        f"original rows; grant it to BI's login role: `grant {args.role} to <bi_user>`.",
+        markup=False,
+    )
+    return ExitCode.PUBLISHED
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from pipelines.deployment import init_home
 
@@ -625,6 +654,17 @@ def build_parser() -> argparse.ArgumentParser:
     quarantine.add_argument("--period", required=True, metavar="YYYY-MM")
     quarantine.add_argument("--table", help="one contract table")
     quarantine.set_defaults(handler=cmd_quarantine)
+
+    migrate = commands.add_parser(
+        "migrate", help="apply this code's warehouse layout (once per code version, not per run)"
+    )
+    migrate.set_defaults(handler=cmd_migrate)
+
+    grant_bi = commands.add_parser(
+        "grant-bi", help="PostgreSQL: create or refresh the read-only BI role and its grants"
+    )
+    grant_bi.add_argument("--role", default="scorecard_bi", help="group role name")
+    grant_bi.set_defaults(handler=cmd_grant_bi)
     return parser
 
 

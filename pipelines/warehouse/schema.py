@@ -1,12 +1,20 @@
 """The warehouse layout the pipeline owns: schemas, raw tables, quality tables, scorecard tables.
 
-dbt owns `staging`, `intermediate` and `marts`; everything else is created here, idempotently,
-with DDL both DuckDB and PostgreSQL accept."""
+dbt owns `staging`, `intermediate` and `marts`; everything else is created here with DDL both
+DuckDB and PostgreSQL accept. The layout is versioned by the hash of its DDL: it is applied once
+per layout version (`scorecard migrate`, or the first run of new code), never on every run,
+because on PostgreSQL DDL takes an ACCESS EXCLUSIVE lock that waits behind any open BI
+transaction and queues every new BI query behind itself."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+from datetime import UTC, datetime
+
 from pipelines.extract.contract import load_contract, raw_table_ddl
-from pipelines.warehouse.connection import Warehouse
+from pipelines.settings import Target
+from pipelines.warehouse.connection import Warehouse, WarehouseError, checked_identifier
 
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "scorecard", "quality")
 
@@ -177,16 +185,143 @@ SCORECARD_DDL = (
 )
 
 
+# One row per layout version applied to this warehouse.
+LAYOUT_VERSIONS_DDL = """
+    create table if not exists quality.layout_versions (
+        layout_hash varchar not null,
+        applied_at timestamp not null
+    )"""
+
+# PostgreSQL: how long a migration waits for a lock a reader holds before it gives up (a waiting
+# ACCESS EXCLUSIVE request queues every new reader behind it, so it must not wait long).
+MIGRATION_LOCK_TIMEOUT = "5s"
+# Advisory lock key of migrations: two processes never apply the layout at once.
+MIGRATION_LOCK_KEY = 0x5C02_0001
+
+DECIMAL_TYPE = re.compile(r"(?:decimal|numeric)\((\d+),\s*(\d+)\)")
+
+
+def layout_statements() -> list[str]:
+    """Every statement of the layout, in the order they apply."""
+    return [
+        *(f"create schema if not exists {schema}" for schema in SCHEMAS),
+        *(raw_table_ddl(table) for table in load_contract().tables.values()),
+        *QUALITY_DDL,
+        LAYOUT_VERSIONS_DDL,
+        *ATTRIBUTION_DDL,
+        *SCORECARD_DDL,
+    ]
+
+
+def layout_hash() -> str:
+    """The version of this code's layout: a change to any statement is a new version."""
+    return hashlib.sha256("\n;\n".join(layout_statements()).encode()).hexdigest()[:16]
+
+
 def ensure_layout(warehouse: Warehouse) -> None:
-    """Create every schema and pipeline-owned table that does not exist yet."""
-    with warehouse.transaction():
-        for schema in SCHEMAS:
-            warehouse.execute(f"create schema if not exists {schema}")
-        for table in load_contract().tables.values():
-            warehouse.execute(raw_table_ddl(table))
-        for ddl in (*QUALITY_DDL, *ATTRIBUTION_DDL, *SCORECARD_DDL):
-            warehouse.execute(ddl)
-        _log_batches_landed_before_the_log(warehouse)
+    """The layout of this code in place: one cheap read when it already is, a migration when the
+    warehouse is new or was laid out by other code."""
+    if recorded_layout_hash(warehouse) != layout_hash():
+        migrate(warehouse)
+
+
+def recorded_layout_hash(warehouse: Warehouse) -> str | None:
+    """The layout version last applied to the warehouse (None: never). pg_tables: both engines
+    have it, and DuckDB's information_schema is slow."""
+    if not warehouse.rows(
+        "select tablename from pg_catalog.pg_tables "
+        "where schemaname = 'quality' and tablename = 'layout_versions'"
+    ):
+        return None
+    rows = warehouse.rows(
+        "select layout_hash from quality.layout_versions order by applied_at desc limit 1"
+    )
+    return str(rows[0].layout_hash) if rows else None
+
+
+def migrate(warehouse: Warehouse) -> bool:
+    """Apply this code's layout in one transaction, unless it is in place already; True when it
+    was applied. On PostgreSQL a reader holding a lock the DDL needs makes it fail after
+    MIGRATION_LOCK_TIMEOUT, naming the cause, instead of stalling the run and every BI query."""
+    current = layout_hash()
+    try:
+        with warehouse.transaction():
+            if warehouse.target is Target.POSTGRES:
+                warehouse.execute("select pg_advisory_xact_lock(?)", [MIGRATION_LOCK_KEY])
+                warehouse.execute(f"set local lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'")
+            if recorded_layout_hash(warehouse) == current:
+                return False
+            for statement in layout_statements():
+                warehouse.execute(statement)
+            _widen_raw_columns(warehouse)
+            _log_batches_landed_before_the_log(warehouse)
+            warehouse.execute(
+                "insert into quality.layout_versions values (?, ?)",
+                [current, datetime.now(UTC).replace(tzinfo=None)],
+            )
+    except Exception as error:
+        if type(error).__name__ != "LockNotAvailable":  # psycopg2.errors, not imported on DuckDB
+            raise
+        raise WarehouseError(
+            f"the warehouse layout must change (new code) but a reader holds a lock on a table "
+            f"it changes; waited {MIGRATION_LOCK_TIMEOUT}. Run `scorecard migrate` when no BI "
+            f"transaction is open. ({str(error).strip()})"
+        ) from None
+    return True
+
+
+def _widen_raw_columns(warehouse: Warehouse) -> None:
+    """Raw tables created by older code get the contract's columns they lack and its decimal
+    precision (`create table if not exists` changes neither)."""
+    for table in load_contract().tables.values():
+        existing = {
+            row.column_name: row
+            for row in warehouse.rows(
+                "select column_name, numeric_precision, numeric_scale "
+                "from information_schema.columns where table_schema = 'raw' and table_name = ?",
+                [table.name],
+            )
+        }
+        for column in table.columns.values():
+            if column.name not in existing:
+                warehouse.execute(
+                    f"alter table raw.{table.name} add column {column.name} {column.warehouse_type}"
+                )
+                continue
+            wanted = DECIMAL_TYPE.fullmatch(column.warehouse_type)
+            found = existing[column.name]
+            if wanted and (found.numeric_precision, found.numeric_scale) != tuple(
+                int(part) for part in wanted.groups()
+            ):
+                _drop_dependent_views(warehouse, table.name)
+                warehouse.execute(
+                    f"alter table raw.{table.name} alter column {column.name} "
+                    f"type {column.warehouse_type}"
+                )
+
+
+def _drop_dependent_views(warehouse: Warehouse, table: str) -> None:
+    """PostgreSQL refuses to change the type of a column a view reads: drop the views over the
+    raw table (dbt's staging views; the next run creates them again). DuckDB binds views late."""
+    if warehouse.target is not Target.POSTGRES:
+        return
+    views = warehouse.rows(
+        """
+        select distinct view_namespace.nspname as schema_name, view_class.relname as view_name
+        from pg_catalog.pg_depend as depends
+        inner join pg_catalog.pg_rewrite as rules on depends.objid = rules.oid
+        inner join pg_catalog.pg_class as view_class on rules.ev_class = view_class.oid
+        inner join pg_catalog.pg_namespace as view_namespace
+            on view_class.relnamespace = view_namespace.oid
+        where depends.refobjid = cast(? as regclass) and view_class.relname <> ?
+        """,
+        [f"raw.{table}", table],
+    )
+    for view in views:
+        warehouse.execute(
+            f"drop view if exists {checked_identifier(view.schema_name)}."
+            f"{checked_identifier(view.view_name)} cascade"
+        )
 
 
 def _log_batches_landed_before_the_log(warehouse: Warehouse) -> None:

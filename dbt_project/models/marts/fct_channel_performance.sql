@@ -4,6 +4,7 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ delete_period_range() }}",
+        tags=['period'],
     )
 }}
 

@@ -1,5 +1,3 @@
-{{ config(materialized='view') }}
-
 -- Quarter and year KPI values rolled up from the months of fct_kpi, by each KPI's roll-up rule in
 -- the KPI catalogue (var kpis). Where parts exist nothing is averaged: counts and amounts add up,
 -- a ratio is its summed numerator over its summed denominator (times its scale). A value without
