@@ -266,9 +266,23 @@ def _by_entity_type(rows: Sequence[Row]) -> dict[str, list[Row]]:
     return groups
 
 
+def _check_entity_filter(warehouse: Warehouse, args: argparse.Namespace) -> None:
+    """An --entity that no published scorecard knows is a mistake (exit 2), not an empty
+    scorecard (argparse checks --entity-type)."""
+    if not args.entity or not warehouse.rows(
+        "select entity_id from scorecard.entity_scores limit 1"
+    ):
+        return  # nothing asked, or nothing published yet: the command says so
+    if not warehouse.rows(
+        "select entity_id from scorecard.entity_scores where entity_id = ? limit 1", [args.entity]
+    ):
+        raise ValueError(f"no entity '{args.entity}' in any published scorecard")
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     first, last = parse_span(args.period)
     with published_warehouse() as warehouse:
+        _check_entity_filter(warehouse, args)
         if first == last:
             return _show_month(warehouse, first, args)
         return _show_span(warehouse, first, last, args)
@@ -321,6 +335,12 @@ def _show_span(warehouse: Warehouse, first: date, last: date, args: argparse.Nam
     summed parts), the same for BI as here."""
     conditions, params = _entity_filter(args, "rollups")
     grain = "quarter" if QUARTER_PATTERN.match(args.period) else "year"
+    if not warehouse.rows(
+        "select tablename from pg_catalog.pg_tables "
+        "where schemaname = 'marts' and tablename = 'fct_kpi_rollups'"
+    ):  # no run has built the marts yet
+        console.print(f"No published scorecard in {args.period}.")
+        return ExitCode.PUBLISHED
     rollups = warehouse.rows(
         f"""
         select
@@ -477,6 +497,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
+    if args.table:
+        from pipelines.extract.contract import load_contract
+
+        tables = load_contract().tables
+        if args.table not in tables:
+            raise ValueError(
+                f"'{args.table}' is not a table of the input contract; tables: {', '.join(tables)}"
+            )
     table_filter = "and table_name = ?" if args.table else ""
     params = [parse_month(args.period), *([args.table] if args.table else [])]
     with published_warehouse() as warehouse:

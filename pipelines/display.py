@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from pipelines.warehouse.connection import Row
@@ -29,6 +30,18 @@ def pinned_console() -> Console:
 GRADE_STYLES = {"A": "bold green", "B": "yellow", "C": "bold red"}
 
 
+def _plain(value: object, missing: str = "") -> Text:
+    """A value from the warehouse as literal text: `[b]` in a name is not rich markup."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return Text(missing)
+    return Text(str(value))
+
+
+def _table(title: str) -> Table:
+    """A table whose title, which may carry names from the data, is literal text."""
+    return Table(title=Text(title), title_justify="left")
+
+
 def _number(value: object, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -38,19 +51,19 @@ def _number(value: object, digits: int = 1) -> str:
 
 
 def print_entity_scores(title: str, rows: Sequence[Row]) -> None:
-    table = Table(title=title, title_justify="left")
+    table = _table(title)
     numeric = ("total", "rank", "pctile", "bonus x", "rolled up")
     for column in ("entity", "parent", "peers", "total", "grade", "meaning", *numeric[1:]):
         table.add_column(column, justify="right" if column in numeric else "left")
     for row in rows:
         grade = row.grade if isinstance(row.grade, str) else "-"
         table.add_row(
-            str(row.entity_id),
-            str(row.parent_entity_id or ""),
-            str(getattr(row, "peer_group", None) or ""),
+            _plain(row.entity_id),
+            _plain(row.parent_entity_id),
+            _plain(getattr(row, "peer_group", None)),
             _number(row.total_score),
             f"[{GRADE_STYLES.get(grade, '')}]{grade}[/]" if grade in GRADE_STYLES else grade,
-            str(row.grade_label or ""),
+            _plain(row.grade_label),
             _number(row.rank, 0),
             _number(row.percentile, 0),
             _number(row.bonus_multiplier, 2),
@@ -62,7 +75,7 @@ def print_entity_scores(title: str, rows: Sequence[Row]) -> None:
 def print_kpi_breakdown(title: str, rows: Sequence[Row]) -> None:
     """One row per KPI; with an entity column when the rows hold several entities."""
     several = len({row.entity_id for row in rows}) > 1
-    table = Table(title=title, title_justify="left")
+    table = _table(title)
     for column in (
         *(["entity"] if several else []),
         "kpi",
@@ -81,16 +94,16 @@ def print_kpi_breakdown(title: str, rows: Sequence[Row]) -> None:
         )
     for row in rows:
         table.add_row(
-            *([str(row.entity_id)] if several else []),
-            row.kpi,
-            str(row.perspective or ""),
+            *([_plain(row.entity_id)] if several else []),
+            _plain(row.kpi),
+            _plain(row.perspective),
             _number(row.value, 2),
             _number(row.target, 2),
             _number(row.achievement, 2),
             _number(row.score),
             _number(row.effective_weight),
             _number(row.weighted_score),
-            str(row.status or ""),
+            _plain(row.status),
         )
     console.print(table)
 
@@ -98,26 +111,26 @@ def print_kpi_breakdown(title: str, rows: Sequence[Row]) -> None:
 def print_not_scored(title: str, rows: Sequence[Row]) -> None:
     """The KPIs of a scorecard some entities could not be scored on, and why (their weight went
     to the KPIs that were): one row per KPI and reason, with how many entities."""
-    table = Table(title=title, title_justify="left")
+    table = _table(title)
     for column in ("kpi", "why", "entities"):
         table.add_column(column, justify="right" if column == "entities" else "left")
     for row in rows:
-        table.add_row(row.kpi, str(row.status), str(row.entities))
+        table.add_row(_plain(row.kpi), _plain(row.status), str(row.entities))
     console.print(table)
 
 
 def print_snapshots(rows: Sequence[Row]) -> None:
-    table = Table(title="Snapshots", title_justify="left")
+    table = _table("Snapshots")
     columns = ("snapshot_id", "period", "status", "scored_at", "version", "hash", "checks")
     for column in (*columns, "current"):
         table.add_column(column)
     for row in rows:
         table.add_row(
-            row.snapshot_id,
+            _plain(row.snapshot_id),
             f"{row.period:%Y-%m}",
-            row.status,
+            _plain(row.status),
             f"{row.scored_at:%Y-%m-%d %H:%M:%S}",
-            row.scorecard_version,
+            _plain(row.scorecard_version),
             row.scorecard_hash[:12],
             "passed" if row.checks_passed else "FAILED",
             "*" if row.is_current else "",
@@ -128,27 +141,27 @@ def print_snapshots(rows: Sequence[Row]) -> None:
 def print_span_kpis(title: str, rows: Sequence[Row]) -> None:
     """A quarter's or year's KPI values per entity (marts.fct_kpi_rollups), with the roll-up
     rule applied and, for a value missing, why."""
-    table = Table(title=title, title_justify="left")
+    table = _table(title)
     text = ("entity", "kpi", "method", "why no value")
     for column in ("entity", "kpi", "value", "numerator", "denominator", "months", *text[2:]):
         table.add_column(column, justify="left" if column in text else "right")
     for row in rows:
         table.add_row(
-            str(row.entity_id),
-            row.kpi,
+            _plain(row.entity_id),
+            _plain(row.kpi),
             _number(row.value, 2),
             _number(row.numerator, 2),
             _number(row.denominator, 2),
             str(row.months),
-            str(row.method),
-            str(row.null_reason or ""),
+            _plain(row.method),
+            _plain(row.null_reason),
         )
     console.print(table)
 
 
 def print_diff(title: str, rows: Sequence[Row]) -> None:
     """One row per changed field between two snapshots, with the change where both are numbers."""
-    table = Table(title=title, title_justify="left")
+    table = _table(title)
     for column in ("type", "entity", "kpi", "field", "before", "after", "change"):
         table.add_column(
             column, justify="right" if column in ("before", "after", "change") else "left"
@@ -158,10 +171,10 @@ def print_diff(title: str, rows: Sequence[Row]) -> None:
             isinstance(v, int | float) and not math.isnan(v) for v in (row.before, row.after)
         )
         table.add_row(
-            row.entity_type,
-            str(row.entity_id),
-            row.kpi,
-            row.field,
+            _plain(row.entity_type),
+            _plain(row.entity_id),
+            _plain(row.kpi),
+            _plain(row.field),
             _number(row.before, 2),
             _number(row.after, 2),
             f"{row.after - row.before:+,.2f}" if numbers else "",
@@ -171,34 +184,34 @@ def print_diff(title: str, rows: Sequence[Row]) -> None:
 
 def print_check_results(title: str, rows: Sequence[Row]) -> None:
     """One row per check of a run: failed ones first."""
-    table = Table(title=title, title_justify="left")
+    table = _table(title)
     for column in ("asset", "check", "severity", "result", "observed", "threshold", "details"):
         table.add_column(column)
     for row in rows:
         table.add_row(
-            row.asset,
-            row.check_name,
-            str(row.severity),
+            _plain(row.asset),
+            _plain(row.check_name),
+            _plain(row.severity),
             "[green]passed[/]" if row.passed else "[bold red]FAILED[/]",
-            str(row.observed or ""),
-            str(row.threshold or ""),
-            "" if row.details in (None, "", "{}") else str(row.details),
+            _plain(row.observed),
+            _plain(row.threshold),
+            _plain(None if row.details == "{}" else row.details),
         )
     console.print(table)
 
 
 def print_quarantine(title: str, rows: Sequence[Row]) -> None:
     """One row per quarantined row: where it came from, why, and what it held."""
-    table = Table(title=title, title_justify="left")
+    table = _table(title)
     for column in ("table", "source", "row", "reason", "original row", "batch"):
         table.add_column(column, justify="right" if column == "row" else "left")
     for row in rows:
         table.add_row(
-            row.table_name,
-            str(row.source),
+            _plain(row.table_name),
+            _plain(row.source, "-"),
             _number(row.source_row, 0),
-            row.reason,
-            str(row.original_row),
-            str(row.batch_id),
+            _plain(row.reason),
+            _plain(row.original_row, "-"),
+            _plain(row.batch_id, "-"),
         )
     console.print(table)

@@ -78,6 +78,8 @@ def test_a_violating_row_is_quarantined_and_the_period_still_publishes(env: Path
     assert main(["quarantine", "--period", "2025-01", "--table", "ad_spend"]) == ExitCode.PUBLISHED
     listed = capsys.readouterr().out
     assert "1 quarantined rows" in listed and "-12.50" in listed
+    assert main(["quarantine", "--period", "2025-01", "--table", "nosuch"]) == ExitCode.BAD_INPUT
+    assert "'nosuch' is not a table of the input contract" in capsys.readouterr().out
     assert main(["checks", "--period", "2025-01", "--failed"]) == ExitCode.PUBLISHED
     assert "checks of run" in capsys.readouterr().out
 

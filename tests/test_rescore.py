@@ -201,6 +201,8 @@ def test_show_snapshots_and_diff_commands(rescored, capsys):
     assert main(["show", "--period", "2025-Q1", "--entity", "company"]) == ExitCode.PUBLISHED
     out = capsys.readouterr().out
     assert "2025-Q1 · company · 2 of 3 months built" in out
+    assert main(["show", "--period", "2025-Q1", "--entity", "nobody"]) == ExitCode.BAD_INPUT
+    assert "no entity 'nobody'" in capsys.readouterr().out
     # the quarter's revenue is February's plus March's (marts.fct_kpi_rollups)
     revenue = query(
         "select sum(value) from scorecard.current_kpi_scores "
