@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.attribution.allocation import COLUMNS, allocate_credit
+from pipelines.attribution.allocation import COLUMNS, allocate_credit, converting_touches
 from tests.attribution_paths import by_channel, paths_frame
 
 
 def allocate(paths: dict[str, tuple[int, int]], weights: dict[str, float]) -> pd.DataFrame:
     """The allocation with every channel credited as itself."""
-    frame = paths_frame(paths)
-    return allocate_credit(frame, {c: c for c in weights}, weights).rename(
+    converting = converting_touches(paths_frame(paths))
+    return allocate_credit(converting, {c: c for c in weights}, weights).rename(
         columns={"model_channel": "channel"}
     )
 
@@ -109,7 +109,7 @@ def test_no_conversions_allocate_nothing():
 def test_folded_channels_are_fitted_as_their_model_channel():
     """Shapley's `other` (b and c folded) is one player: 'a > b' and 'a > c' are both {a, other},
     3 conversions with 'a' 1: targets a 2, other 2 of 4 -> a's share of {a, other} is 1/3."""
-    paths = paths_frame({"a > b": (2, 0), "a > c": (1, 0), "a": (1, 0)})
+    paths = converting_touches(paths_frame({"a > b": (2, 0), "a > c": (1, 0), "a": (1, 0)}))
     result = allocate_credit(
         paths, {"a": "a", "b": "other", "c": "other"}, {"a": 0.5, "other": 0.5}
     )

@@ -34,19 +34,22 @@ COLUMNS = ["model_channel", "allocation_weight", "allocated_conversions"]
 FloatArray = npt.NDArray[np.float64]
 
 
+def converting_touches(paths: pd.DataFrame) -> Touches:
+    """The touches of the paths that converted (the rows allocate_credit reads)."""
+    return parse_paths(paths[paths["conversions"] > 0])
+
+
 def allocate_credit(
-    paths: pd.DataFrame, credited_as: dict[str, str], weights: dict[str, float]
+    converting: Touches, credited_as: dict[str, str], weights: dict[str, float]
 ) -> pd.DataFrame:
     """One row per model channel of `weights`: the allocation weight dbt shares each conversion
     by, and the conversions that sharing credits the channel with. `credited_as` maps every
-    channel of the paths to its model channel (a key of `weights`)."""
+    channel of the converting touches to its model channel (a key of `weights`)."""
     model_channels = sorted(weights)
-    converting = paths[paths["conversions"] > 0]
     allocation = dict.fromkeys(model_channels, 0.0)
     allocated = dict.fromkeys(model_channels, 0.0)
-    if len(converting):
-        touches = parse_paths(converting)
-        touches = touches.relabel({name: credited_as[name] for name in touches.channels})
+    if len(converting.row):
+        touches = converting.relabel({name: credited_as[name] for name in converting.channels})
         fitted, credit = _fit(touches, np.array([weights[c] for c in touches.channels]))
         allocation.update(zip(touches.channels, fitted, strict=True))
         allocated.update(zip(touches.channels, credit, strict=True))

@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
-from pipelines.attribution.allocation import allocate_credit
+from pipelines.attribution.allocation import allocate_credit, converting_touches
 from pipelines.attribution.markov import markov_channel_weights
+from pipelines.attribution.paths import Touches
 from pipelines.attribution.shapley import shapley_channel_weights
 from pipelines.config import Attribution
 from pipelines.warehouse import Warehouse
@@ -62,20 +63,21 @@ def _group_weights(paths: pd.DataFrame, attribution: Attribution) -> pd.DataFram
     shapley = (
         markov[["channel"]].assign(model_channel=credited_as).merge(shapley, on="model_channel")
     )
+    converting = converting_touches(paths)
     return pd.concat(
         [
-            _with_allocation(paths, markov).assign(model="markov"),
-            _with_allocation(paths, shapley).assign(model="shapley"),
+            _with_allocation(converting, markov).assign(model="markov"),
+            _with_allocation(converting, shapley).assign(model="shapley"),
         ],
         ignore_index=True,
     )
 
 
-def _with_allocation(paths: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
+def _with_allocation(converting: Touches, weights: pd.DataFrame) -> pd.DataFrame:
     """A model's channel rows with the allocation weight and allocated conversions of theirs."""
     model_weights = weights.drop_duplicates("model_channel")
     allocation = allocate_credit(
-        paths,
+        converting,
         dict(zip(weights["channel"], weights["model_channel"], strict=True)),
         dict(zip(model_weights["model_channel"], model_weights["weight"], strict=True)),
     )
