@@ -26,7 +26,7 @@ import pandas as pd
 
 from pipelines.attribution.paths import BoolArray, IntArray, Touches, parse_paths
 
-MAX_ITERATIONS = 2000  # a fit over a few hundred channel sets takes about 0.1 s at this cap
+MAX_ITERATIONS = 2000  # fits take tens of rounds; a share that must reach 0 shrinks like 1 / rounds
 TOLERANCE = 1e-12  # of the conversions: done when every channel meets its target this closely
 MIN_LOG_WEIGHT = -700.0  # keeps exp() of a vanishing weight above 0 (doubles reach 1e-308)
 COLUMNS = ["model_channel", "allocation_weight", "allocated_conversions"]
