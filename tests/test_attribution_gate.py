@@ -45,7 +45,7 @@ def test_broken_credit_fails_the_reconciliation_and_publishes_nothing(isolated_e
     failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
     assert "assert_attribution_credit_sums_to_one" in failed
     assert "assert_attribution_revenue_reconciles" in failed
-    assert "assert_data_driven_credit_matches_channel_results" in failed
+    assert "assert_data_driven_credit_reconciles_per_channel" in failed
     assert not result.success
     snapshot_steps = [e for e in result.all_events if e.step_key == "scorecard__snapshot"]
     assert not any(e.is_successful_output or e.is_step_success for e in snapshot_steps)

@@ -152,10 +152,10 @@ FAILED_BY_DEFECTS = {
     "assert_channel_performance_reconciles_with_staging",
     # the older reconciliation with the intermediate conversions sees the same cent
     "assert_attribution_revenue_reconciles",
-    "assert_data_driven_credit_matches_channel_results",
+    "assert_data_driven_credit_reconciles_per_channel",
 }
 # Structural on this data (whole one-channel conversions), so it warns on good data too.
-GAP_WARNING = {"assert_data_driven_allocation_gap_small"}
+GAP_WARNING = {"assert_data_driven_allocation_meets_model_results"}
 WARNED_BY_DEFECTS = {"assert_kpi_funnel_rates_at_most_one"} | GAP_WARNING
 
 CONTRACTED_MARTS = {
@@ -231,7 +231,8 @@ def test_every_mart_check_passes_on_good_data_and_the_allocation_gap_is_reported
     tests/test_attribution_allocation.py): allocated 6/5, 4/5, 1; gaps -3/35, -2/35, 5/35."""
     statuses = run_mart_tests(warehouse)
     gaps = warehouse.failing_rows(
-        "assert_data_driven_allocation_gap_small", "conversion_type, model, channel, allocation_gap"
+        "assert_data_driven_allocation_meets_model_results",
+        "conversion_type, model, channel, allocation_gap",
     )
 
     assert {name for name, status in statuses.items() if status != "pass"} == GAP_WARNING
@@ -287,7 +288,7 @@ def test_each_defect_fails_exactly_its_tests_which_find_the_broken_rows(warehous
             "model, staging_revenue - mart_revenue as difference",
         )
         channels = warehouse.failing_rows(
-            "assert_data_driven_credit_matches_channel_results",
+            "assert_data_driven_credit_reconciles_per_channel",
             "model, channel, credit - allocated_conversions as difference",
         )
 
