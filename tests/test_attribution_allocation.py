@@ -167,3 +167,13 @@ def test_any_weights_keep_conversions_whole_and_shrink_the_gap(seed: int):
     gap = sum(abs(allocated[c] - total * weights[c]) for c in weights)
     assert gap <= sum(abs(raw[c] - total * weights[c]) for c in weights) + 1e-9
     assert (np.array(list(by_channel(fitted, "allocation_weight").values())) >= 0).all()
+
+
+def test_more_channels_than_a_bitmask_holds():
+    """70 channels, each alone on one path and paired with the next on another: every result,
+    1 / 70 of 140 conversions = 2, is met by the channel's own path and half of each pair."""
+    names = [f"c{i}" for i in range(70)]
+    paths = {name: (1, 0) for name in names}
+    paths |= {f"{a} > {b}": (1, 0) for a, b in zip(names, names[1:] + names[:1], strict=True)}
+    result = allocate(paths, dict.fromkeys(names, 1 / 70))
+    assert result["allocated_conversions"].tolist() == pytest.approx([2.0] * 70)

@@ -65,9 +65,14 @@ def allocate_credit(
 
 def _fit(touches: Touches, weight: FloatArray) -> tuple[FloatArray, FloatArray]:
     """(allocation weight, allocated conversions) per channel of the converting `touches`."""
-    channel_sets, set_of_row = np.unique(touches.channel_sets(), return_inverse=True)
+    # Paths with the same channel set share alike: one row per set (any number of channels).
+    in_path = np.zeros((len(touches.conversions), len(weight)), dtype=bool)
+    in_path[touches.row, touches.code] = True
+    packed = np.packbits(in_path, axis=1)  # each row's set as bytes: one sortable key
+    keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first_row, set_of_row = np.unique(keys, return_index=True, return_inverse=True)
+    member = in_path[first_row]
     conversions = np.bincount(set_of_row, weights=touches.conversions)
-    member = (channel_sets[:, None] >> np.arange(len(weight)) & 1).astype(bool)
     weighted = member @ weight > 0
     fixed = _linear_credit(touches, ~weighted[set_of_row])
     member, conversions = member[weighted], conversions[weighted]
