@@ -10,13 +10,17 @@ target N x w_c and each path's row back to 1. A path's shares stay proportional 
 weights of its channels, so the fit is one allocation weight per channel (v_c = b_c w_c), which
 dbt applies exactly like the raw weight; paths with the same channel set are one row here.
 
-When no allocation meets every target (a channel with weight on no converting path; more
-conversions forced onto a channel, by paths where it is alone, than its target), the rows' sums
-of 1 are kept: a channel on no converting path gets allocation 0 and its target is shared by the
-others in proportion to their weights, and IPF moves towards the allocation with the least total
-gap (slowly where a share must reach 0, hence MAX_ITERATIONS). `allocated_conversions` is what
-the conversion-level credit sums to per channel; the quality checks report its gap to N x w_c.
-A path whose channels all weigh 0 is credited linearly by dbt, and here likewise."""
+When no allocation meets every target, the rows' sums of 1 are kept. A channel with weight on
+no converting path gets allocation 0 and its target is shared by the others in proportion to
+their weights. Credit moves only between channels linked through shared paths, so each such
+group keeps its own conversions; IPF meets the group's targets scaled to them (a channel alone on
+one path and in no other is a group of one, its target missed either way), and where even those
+cannot be met (paths where a channel is alone already exceed its scaled target) it tends to the
+allocation with the least total gap, the channel's shares elsewhere to 0 (geometrically, or like
+1 / rounds on the edge where they must reach 0 exactly; hence MAX_ITERATIONS).
+`allocated_conversions` is what the conversion-level credit sums to per channel; the quality
+checks report its gap to N x w_c. A path whose channels all weigh 0 is credited linearly by dbt,
+and here likewise."""
 
 from __future__ import annotations
 
