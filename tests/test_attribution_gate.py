@@ -1,7 +1,8 @@
 """The attribution reconciliation blocks publication when it is broken: after a good run, the
-Markov weights of the month are corrupted (one channel weighs -0.01, as a faulty model might
-produce), and the period's marts and snapshot are materialized again through Dagster. The
-reconciliation tests must fail as blocking checks and no snapshot may be published."""
+Markov weights of the month are corrupted (one channel's allocation weighs -0.01, as a faulty
+model might produce), and the period's marts and snapshot are materialized again through
+Dagster. The reconciliation tests must fail as blocking checks and no snapshot may be
+published."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def test_broken_credit_fails_the_reconciliation_and_publishes_nothing(isolated_e
 
     with connect(get_settings()) as warehouse:
         warehouse.execute(
-            "update intermediate.attribution_channel_weights set weight = -0.01 "
+            "update intermediate.attribution_channel_weights set allocation_weight = -0.01 "
             "where model = 'markov' and channel = 'direct'"
         )
     result = materialize(
@@ -44,6 +45,7 @@ def test_broken_credit_fails_the_reconciliation_and_publishes_nothing(isolated_e
     failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
     assert "assert_attribution_credit_sums_to_one" in failed
     assert "assert_attribution_revenue_reconciles" in failed
+    assert "assert_data_driven_credit_reconciles_per_channel" in failed
     assert not result.success
     snapshot_steps = [e for e in result.all_events if e.step_key == "scorecard__snapshot"]
     assert not any(e.is_successful_output or e.is_step_success for e in snapshot_steps)

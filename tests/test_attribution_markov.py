@@ -62,6 +62,31 @@ def test_order_2_states_are_pairs() -> None:
     assert second_order["weight"].tolist() == pytest.approx([0.5, 0, 0.5])
 
 
+def test_order_2_windows_of_raw_touches_hand_computed() -> None:
+    """ChannelAttribution's states: windows of 2 raw touches, a repeated window dropped, a path
+    shorter than 2 one window of its touch.
+
+    'b > a > a > a' (1 conversion): start -> (b,a) -> (a,a) -> conversion; the third window
+        (a,a) repeats the second and is dropped.
+    'c > a > a' (1 non-conversion): start -> (c,a) -> (a,a) -> null.
+    'a' (1 conversion, 1 non-conversion): start -> (a) -> conversion / null.
+    start: (b,a) 1/4, (c,a) 1/4, (a) 1/2; (b,a) -> (a,a) 1; (c,a) -> (a,a) 1;
+    (a,a): conversion 1/2, null 1/2; (a): conversion 1/2, null 1/2.
+    P = 1/4 x 1/2 + 1/4 x 1/2 + 1/2 x 1/2 = 1/2.
+    Without a (every state holds a): P = 0 -> RE 1.
+    Without b ((b,a) to null): P = 1/4 x 1/2 + 1/2 x 1/2 = 3/8 -> RE 1 - (3/8) / (1/2) = 1/4.
+    Without c: likewise 1/4. Weights 1 : 1/4 : 1/4 = 2/3, 1/6, 1/6 of 2 conversions.
+    (Collapsing repeats first, as this module once did, gives states (b) -> (b,a) -> conversion
+    and (c) -> (c,a) -> null, which remember b and c: RE b 1/2, c 0, weights a 2/3, b 1/3.)"""
+    paths = paths_frame({"b > a > a > a": (1, 0), "c > a > a": (0, 1), "a": (1, 1)})
+    result = markov_channel_weights(paths, order=2)
+    assert by_channel(result, "removal_effect") == pytest.approx({"a": 1, "b": 1 / 4, "c": 1 / 4})
+    assert by_channel(result, "weight") == pytest.approx({"a": 2 / 3, "b": 1 / 6, "c": 1 / 6})
+    assert by_channel(result, "credited_conversions") == pytest.approx(
+        {"a": 4 / 3, "b": 1 / 3, "c": 1 / 3}
+    )
+
+
 def test_order_3_remembers_three_channels() -> None:
     paths = paths_frame({"a > b > c": (1, 0), "e > b > c": (0, 1)})
     # Order 3: (a, b, c) -> conversion and (e, b, c) -> null are distinct states:
@@ -81,10 +106,10 @@ def test_orders_outside_1_to_3_are_rejected(order: int) -> None:
 
 
 def test_too_many_states_are_rejected() -> None:
-    # 60 channels, every ordered pair as a path: order 2 has 60 + 60 * 59 = 3600 states.
+    # 60 channels, every ordered pair as a path: order 2 has a window per path, 60 * 59 = 3540.
     channels = [f"c{i}" for i in range(60)]
     paths = {f"{a} > {b}": (1, 1) for a in channels for b in channels if a != b}
-    with pytest.raises(ValueError, match="has 3600 states here, more than 3000"):
+    with pytest.raises(ValueError, match="has 3540 states here, more than 3000"):
         markov_channel_weights(paths_frame(paths), order=2)
 
 
@@ -97,10 +122,8 @@ def _route_sum(paths: dict[str, tuple[int, int]], order: int, removed: str | Non
         if conv + non == 0:  # no journeys, no transitions
             continue
         touches = path.split(" > ")
-        channels = [c for i, c in enumerate(touches) if i == 0 or c != touches[i - 1]]
-        route = [start] + [
-            tuple(channels[max(0, i + 1 - order) : i + 1]) for i in range(len(channels))
-        ]
+        windows = [tuple(touches[i : i + order]) for i in range(max(1, len(touches) - order + 1))]
+        route = [start] + [w for i, w in enumerate(windows) if i == 0 or w != windows[i - 1]]
         for here, there in pairwise(route):
             counts[here][there] += conv + non
         counts[route[-1]]["conversion"] += conv
@@ -176,14 +199,22 @@ def test_renaming_and_reordering_channels_maps_results(order: int) -> None:
         assert result.loc[new].tolist() == pytest.approx(original.loc[old].tolist(), abs=1e-12)
 
 
-def test_consecutive_repeats_collapse() -> None:
+def test_consecutive_repeats_collapse_at_order_1_and_count_above() -> None:
     repeated = paths_frame({"a > a > b": (1, 0), "b > b": (0, 1), "c > b > b > c": (1, 0)})
     collapsed = paths_frame({"a > b": (1, 0), "b": (0, 1), "c > b > c": (1, 0)})
-    for order in (1, 2):
-        pd.testing.assert_frame_equal(
-            markov_channel_weights(repeated, order=order),
-            markov_channel_weights(collapsed, order=order),
-        )
+    pd.testing.assert_frame_equal(
+        markov_channel_weights(repeated, order=1), markov_channel_weights(collapsed, order=1)
+    )
+    # Order 2: the window (a,a) joins b's converting and c's lost journey, so b and c share a's
+    # fate (RE 1/2 each); collapsed, (b,a) converts and (c,a) does not (RE b 1, c 0).
+    with_repeats = paths_frame({"b > a > a": (1, 0), "c > a > a": (0, 1)})
+    without = paths_frame({"b > a": (1, 0), "c > a": (0, 1)})
+    assert by_channel(markov_channel_weights(with_repeats, order=2), "removal_effect") == (
+        pytest.approx({"a": 1, "b": 0.5, "c": 0.5})
+    )
+    assert by_channel(markov_channel_weights(without, order=2), "removal_effect") == (
+        pytest.approx({"a": 1, "b": 1, "c": 0})
+    )
 
 
 def test_no_conversions_gives_all_zero() -> None:

@@ -27,3 +27,17 @@ def test_every_channel_gets_a_row_and_folded_ones_share_other():
     assert sorted(markov["channel"]) == ["a", "b", "c", "d"]
     assert (markov["channel"] == markov["model_channel"]).all()
     assert set(weights["period"]) == {date(2025, 3, 1)}
+
+
+def test_every_model_allocates_all_conversions_once():
+    """Each model's allocated conversions add up to the month's conversions of the type, and
+    folded channels carry their player's allocation (here: a alone on 5 of 9 conversions)."""
+    paths = paths_frame({"a": (5, 5), "b > c": (3, 1), "d": (1, 1), "c > d": (0, 2)})
+    paths = paths.assign(period=date(2025, 3, 1), conversion_type="order")
+    weights = learn_channel_weights(paths, Attribution(shapley_max_channels=3))
+    for _, model in weights.groupby("model"):
+        players = model.drop_duplicates("model_channel")
+        assert players["allocated_conversions"].sum() == pytest.approx(9)
+        assert players["allocation_weight"].sum() == pytest.approx(1)
+    shapley = weights[weights["model"] == "shapley"].set_index("channel")
+    assert shapley.loc["c", "allocated_conversions"] == shapley.loc["d", "allocated_conversions"]

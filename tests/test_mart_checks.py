@@ -132,6 +132,10 @@ DEFECTS = [
     "where conversion_id = 'order:o2' and model = 'linear'",
     "update marts.fct_channel_performance set spend = spend + 0.01 "
     "where campaign_id = 'cmp_a' and model = 'shapley'",
+    # data-driven credit moved between two channels of one conversion: it still sums to 1 and
+    # the month's revenue still reconciles, but the channels no longer add up to the model's
+    "update marts.fct_attribution set channel = 'email' "
+    "where conversion_id = 'order:o1' and model = 'markov' and channel = 'paid_search'",
 ]
 BROKEN_MARTS = ["fct_attribution", "fct_channel_performance", "fct_kpi"]
 
@@ -148,8 +152,11 @@ FAILED_BY_DEFECTS = {
     "assert_channel_performance_reconciles_with_staging",
     # the older reconciliation with the intermediate conversions sees the same cent
     "assert_attribution_revenue_reconciles",
+    "assert_data_driven_credit_reconciles_per_channel",
 }
-WARNED_BY_DEFECTS = {"assert_kpi_funnel_rates_at_most_one"}
+# Structural on this data (whole one-channel conversions), so it warns on good data too.
+GAP_WARNING = {"assert_data_driven_allocation_meets_model_results"}
+WARNED_BY_DEFECTS = {"assert_kpi_funnel_rates_at_most_one"} | GAP_WARNING
 
 CONTRACTED_MARTS = {
     "fct_attribution",
@@ -214,11 +221,28 @@ def broken(warehouse: ScratchWarehouse) -> Iterator[None]:
         )
 
 
-def test_every_mart_check_passes_on_good_data(warehouse):
+def test_every_mart_check_passes_on_good_data_and_the_allocation_gap_is_reported(warehouse):
+    """March orders under Markov: paths 'paid_search > email' (o1), 'paid_search' (o2, and v3
+    without order), 'direct' (o4), 'email' (v4 without order). start -> paid_search 3/5, direct
+    1/5, email 1/5; paid_search -> email, conversion, null 1/3 each; email -> conversion 1/2;
+    direct -> conversion. P = 3/5; removal effects paid_search 1/2, email 1/3, direct 1/3:
+    results 3 x (3/7, 2/7, 2/7) = 9/7, 6/7, 6/7. o2 and o4 are whole conversions of paid_search
+    and direct, so o1 gives paid_search 1/5 (9 (1 - x) = 6 (1 + x), see
+    tests/test_attribution_allocation.py): allocated 6/5, 4/5, 1; gaps -3/35, -2/35, 5/35."""
     statuses = run_mart_tests(warehouse)
+    gaps = warehouse.failing_rows(
+        "assert_data_driven_allocation_meets_model_results",
+        "conversion_type, model, channel, allocation_gap",
+    )
 
-    assert set(statuses.values()) == {"pass"}
+    assert {name for name, status in statuses.items() if status != "pass"} == GAP_WARNING
     assert set(statuses) >= FAILED_BY_DEFECTS | WARNED_BY_DEFECTS
+    markov_orders = gaps[(gaps["model"] == "markov") & (gaps["conversion_type"] == "order")]
+    assert dict(zip(markov_orders["channel"], markov_orders["allocation_gap"], strict=True)) == (
+        pytest.approx({"paid_search": -3 / 35, "email": -2 / 35, "direct": 5 / 35}, abs=1e-9)
+    )
+    # allocating moves conversions between channels: per type and model the gaps cancel out
+    assert gaps.groupby(["conversion_type", "model"])["allocation_gap"].sum().abs().max() < 1e-9
 
 
 def test_a_run_tests_only_its_months_of_the_incremental_marts(warehouse):
@@ -263,6 +287,10 @@ def test_each_defect_fails_exactly_its_tests_which_find_the_broken_rows(warehous
             "assert_attribution_reconciles_with_staging",
             "model, staging_revenue - mart_revenue as difference",
         )
+        channels = warehouse.failing_rows(
+            "assert_data_driven_credit_reconciles_per_channel",
+            "model, channel, credit - allocated_conversions as difference",
+        )
 
     assert {name for name, status in statuses.items() if status == "fail"} == FAILED_BY_DEFECTS
     assert {name for name, status in statuses.items() if status == "warn"} == WARNED_BY_DEFECTS
@@ -273,6 +301,10 @@ def test_each_defect_fails_exactly_its_tests_which_find_the_broken_rows(warehous
     assert company["mart_revenue"].tolist() == pytest.approx([310.31])
     assert attribution["model"].tolist() == ["linear"]
     assert attribution["difference"].tolist() == pytest.approx([0.01])
+    # o1's paid_search credit under Markov (t1) went to email
+    moved = channels.set_index("channel")["difference"]
+    assert set(channels["model"]) == {"markov"}
+    assert moved["email"] == pytest.approx(-moved["paid_search"]) and moved["email"] > 0
 
 
 def test_the_bi_marts_have_the_column_types_of_their_contracts(warehouse):

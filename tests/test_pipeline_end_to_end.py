@@ -165,6 +165,23 @@ def test_every_model_is_side_by_side_and_reconciles_on_generated_data(pipeline):
     assert checked["total"].tolist() == pytest.approx([1.0] * len(checked))
     assert checked["credited"].tolist() == pytest.approx(checked["conversions"].tolist())
     assert (checked["lowest"] >= 0).all()
+    # Both marginals of the data-driven credit: per conversion it sums to 1 (above), per channel
+    # to the allocated conversions, which add up to the conversions like the model's results.
+    per_channel = query(
+        "select weights.allocated_conversions, coalesce(credit.credit, 0) as credit "
+        "from marts.fct_attribution_model_weights as weights left join ("
+        "  select period, conversion_type, model, channel, sum(credit) as credit "
+        "  from marts.fct_attribution group by period, conversion_type, model, channel"
+        ") as credit using (period, conversion_type, model, channel)"
+    )
+    assert per_channel["credit"].tolist() == pytest.approx(
+        per_channel["allocated_conversions"].tolist(), abs=1e-6
+    )
+    allocated = query(
+        "select period, conversion_type, model, sum(allocated_conversions) as allocated "
+        "from marts.fct_attribution_model_weights group by period, conversion_type, model"
+    ).merge(conversions, on=["period", "conversion_type"])
+    assert allocated["allocated"].tolist() == pytest.approx(allocated["conversions"].tolist())
 
 
 def test_data_driven_weights_do_not_depend_on_channel_names(pipeline):
@@ -187,6 +204,8 @@ def test_data_driven_weights_do_not_depend_on_channel_names(pipeline):
     right = permuted.sort_values(key).reset_index(drop=True)
     for column in ("model_value", "weight", "credited_conversions"):
         assert right[column].tolist() == pytest.approx(left[column].tolist(), abs=1e-12), column
+    for column in ("allocation_weight", "allocated_conversions"):  # fitted to 1e-12 of the total
+        assert right[column].tolist() == pytest.approx(left[column].tolist(), abs=1e-9), column
 
 
 def test_markov_gives_nothing_to_a_channel_that_only_ends_lost_journeys(pipeline):

@@ -1,8 +1,12 @@
 """Markov-chain attribution: a channel earns the share of conversion probability lost without it.
 
 The chain of order k is estimated from the path counts. Its states are `start`, `conversion`,
-`null` and the last k channels seen (fewer on a path's first touches); consecutive repeats of a
-channel are collapsed first, so a channel touched twice in a row is one state, not a self-loop.
+`null` and ChannelAttribution's windows: each run of k consecutive raw touches of a path (a path
+shorter than k is one window of all its touches), in order, with a window identical to the one
+before it dropped (a > a > a at order 2 is (a, a) once, at order 1 is (a) once). The first window
+follows `start`, the last leads to `conversion` or `null`. Dropping repeated windows only removes
+self-loops, which change no conversion probability. At order 1 this is a chain over channels with
+consecutive repeats collapsed; at order k > 1 repeats do count (a > a > b and a > b differ).
 P(conversion from start) is solved exactly as an absorbing chain, (I - Q) x = r. The removal
 effect of a channel is 1 - P(without it) / P, where "without" redirects every state holding the
 channel to `null`.
@@ -24,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from pipelines.attribution.paths import BoolArray, Touches, parse_paths
+from pipelines.attribution.paths import BoolArray, IntArray, Touches, closes, opens, parse_paths
 
 ORDERS = (1, 2, 3)
 MAX_STATES = 3000  # a dense 3000 x 3000 solve takes about a second, and there is one per channel
@@ -38,7 +42,7 @@ def markov_channel_weights(paths: pd.DataFrame, order: int = 1) -> pd.DataFrame:
     nothing converted) and the conversions that weight credits it with."""
     if order not in ORDERS:
         raise ValueError(f"Markov order must be one of {ORDERS}, got {order}")
-    touches = parse_paths(paths).collapse_repeats()
+    touches = parse_paths(paths)
     total = int(touches.conversions.sum())
     effects = np.zeros(len(touches.channels))
     if total > 0:
@@ -71,16 +75,9 @@ class _Chain:
         journeys = touches.conversions + touches.non_conversions
         kept = journeys[touches.row] > 0  # paths without journeys add no transitions
         touches = replace(touches, row=touches.row[kept], code=touches.code[kept])
-        row, code, first, last = touches.row, touches.code, touches.first, touches.last
-        index = np.arange(len(row))
-        position = index - np.maximum.accumulate(np.where(first, index, 0))
-        # A history is the base-(channels + 1) number whose digit `lag` is the channel `lag`
-        # touches back plus one, or 0 before the path's first touch.
+        row, window = _windows(touches, order)
         base = len(touches.channels) + 1
-        history = np.zeros(len(row), dtype=np.int64)
-        for lag in range(order):
-            history += np.where(position >= lag, np.roll(code + 1, lag), 0) * base**lag
-        state, histories = pd.factorize(history)
+        state, histories = pd.factorize(window)
         n = len(histories)
         if n > MAX_STATES:
             raise ValueError(
@@ -90,6 +87,7 @@ class _Chain:
         digits = histories[:, None] // base ** np.arange(order) % base
         holds = (digits[:, :, None] == np.arange(1, base)).any(axis=1)
 
+        first, last = opens(row), closes(row)
         weight = journeys[row].astype(np.float64)
         start = np.bincount(state[first], weights=weight[first], minlength=n)
         step = ~first
@@ -121,6 +119,24 @@ class _Chain:
         moves = self.moves[np.ix_(kept, kept)]
         converts = np.linalg.solve(np.eye(len(kept)) - moves, self.conversion[kept])
         return float(self.start[kept] @ converts)
+
+
+def _windows(touches: Touches, order: int) -> tuple[IntArray, IntArray]:
+    """Each path's windows in order, as (row, window): a window is the base-(channels + 1)
+    number whose digit `lag` is the channel `lag` touches before the window's last, plus one
+    (0 beyond the start of a path shorter than `order`)."""
+    row, code, first, last = touches.row, touches.code, touches.first, touches.last
+    index = np.arange(len(row))
+    position = index - np.maximum.accumulate(np.where(first, index, 0))
+    base = len(touches.channels) + 1
+    window = np.zeros(len(row), dtype=np.int64)
+    for lag in range(order):
+        window += np.where(position >= lag, np.roll(code + 1, lag), 0) * base**lag
+    # A window ends at each touch with k - 1 touches before it, or at a short path's last touch.
+    ends = (position >= order - 1) | (last & (position < order - 1))
+    row, window = row[ends], window[ends]
+    repeated = ~opens(row) & (np.diff(window, prepend=-1) == 0)
+    return row[~repeated], window[~repeated]
 
 
 def _removal_effects(chain: _Chain) -> FloatArray:

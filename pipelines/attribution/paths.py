@@ -39,17 +39,12 @@ class Touches:
     @property
     def first(self) -> BoolArray:
         """Whether each touch opens its path."""
-        return np.diff(self.row, prepend=-1) != 0
+        return opens(self.row)
 
     @property
     def last(self) -> BoolArray:
         """Whether each touch closes its path."""
-        return np.diff(self.row, append=self.row[-1:] + 1) != 0
-
-    def collapse_repeats(self) -> Touches:
-        """Drop each touch that repeats the one before it (a > a > b becomes a > b)."""
-        keep = self.first | (np.diff(self.code, prepend=-1) != 0)
-        return replace(self, row=self.row[keep], code=self.code[keep])
+        return closes(self.row)
 
     def relabel(self, mapping: dict[str, str]) -> Touches:
         """Rename channels through `mapping` (several may merge into one)."""
@@ -60,6 +55,16 @@ class Touches:
     def channel_sets(self) -> IntArray:
         """Each row's distinct channels as a bitmask (bit i: `channels[i]`); up to 62 channels."""
         return np.bitwise_or.reduceat(np.left_shift(1, self.code), np.flatnonzero(self.first))
+
+
+def opens(row: IntArray) -> BoolArray:
+    """Whether each entry of a non-decreasing row array is its row's first."""
+    return np.diff(row, prepend=-1) != 0
+
+
+def closes(row: IntArray) -> BoolArray:
+    """Whether each entry of a non-decreasing row array is its row's last."""
+    return np.diff(row, append=row[-1:] + 1) != 0
 
 
 def parse_paths(paths: pd.DataFrame) -> Touches:

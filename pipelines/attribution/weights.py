@@ -1,6 +1,7 @@
 """The data-driven models' channel weights: learned per month and conversion type from the
 warehouse's path aggregate (int_attribution_paths_aggregated), written back for dbt to join to
-the touches (source attribution.channel_weights)."""
+the touches (source attribution.channel_weights) with the allocation weights that make the
+conversion-level credit add up to the model's channel results (pipelines/attribution/allocation)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
+from pipelines.attribution.allocation import allocate_credit, converting_touches
 from pipelines.attribution.markov import markov_channel_weights
+from pipelines.attribution.paths import Touches
 from pipelines.attribution.shapley import shapley_channel_weights
 from pipelines.config import Attribution
 from pipelines.warehouse import Warehouse
@@ -26,6 +29,8 @@ WEIGHT_COLUMNS = [
     "model_value",
     "weight",
     "credited_conversions",
+    "allocation_weight",
+    "allocated_conversions",
 ]
 
 
@@ -58,9 +63,25 @@ def _group_weights(paths: pd.DataFrame, attribution: Attribution) -> pd.DataFram
     shapley = (
         markov[["channel"]].assign(model_channel=credited_as).merge(shapley, on="model_channel")
     )
+    converting = converting_touches(paths)
     return pd.concat(
-        [markov.assign(model="markov"), shapley.assign(model="shapley")], ignore_index=True
+        [
+            _with_allocation(converting, markov).assign(model="markov"),
+            _with_allocation(converting, shapley).assign(model="shapley"),
+        ],
+        ignore_index=True,
     )
+
+
+def _with_allocation(converting: Touches, weights: pd.DataFrame) -> pd.DataFrame:
+    """A model's channel rows with the allocation weight and allocated conversions of theirs."""
+    model_weights = weights.drop_duplicates("model_channel")
+    allocation = allocate_credit(
+        converting,
+        dict(zip(weights["channel"], weights["model_channel"], strict=True)),
+        dict(zip(model_weights["model_channel"], model_weights["weight"], strict=True)),
+    )
+    return weights.merge(allocation, on="model_channel")
 
 
 def refresh_channel_weights(

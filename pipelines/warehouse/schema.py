@@ -72,8 +72,15 @@ ATTRIBUTION_DDL = (
         model_value double precision,
         weight double precision not null,
         credited_conversions double precision,
-        computed_at timestamp
+        computed_at timestamp,
+        allocation_weight double precision,
+        allocated_conversions double precision
     )""",
+    # Warehouses created before the allocation fit get its columns (both engines accept it).
+    "alter table intermediate.attribution_channel_weights "
+    "add column if not exists allocation_weight double precision",
+    "alter table intermediate.attribution_channel_weights "
+    "add column if not exists allocated_conversions double precision",
 )
 
 SCORECARD_DDL = (

@@ -2,9 +2,11 @@
 
 -- The data-driven models' (Markov, Shapley) credit for every touch of every path. Their channel
 -- weights are learned per month and conversion type in Python from int_attribution_paths_aggregated
--- (source attribution.channel_weights); here they are joined back to the touches: within a path,
--- each channel present gets its weight's share of the sum of the present channels' weights, split
--- evenly over that channel's touches. A path whose channels all weigh 0 is credited linearly.
+-- and refitted there into allocation weights, which make the credit summed per channel equal the
+-- model's channel results where any sharing can (source attribution.channel_weights). Here they
+-- are joined back to the touches: within a path, each channel present gets its allocation
+-- weight's share of the sum of the present channels' allocation weights, split evenly over that
+-- channel's touches. A path whose channels all weigh 0 is credited linearly.
 
 with
 
@@ -38,7 +40,7 @@ weighted_touches as (
         paths.*,
         models.model,
         coalesce(channel_weights.model_channel, paths.channel) as model_channel,
-        coalesce(channel_weights.weight, 0) as channel_weight
+        coalesce(channel_weights.allocation_weight, 0) as channel_weight
     from paths
     cross join models
     left join channel_weights

@@ -9,8 +9,9 @@
 }}
 
 -- The data-driven models' channel-level results per month and conversion type: Markov removal
--- effects and Shapley values, each channel's weight and credited conversions. Rebuilds exactly
--- the months of the run's range.
+-- effects and Shapley values, each channel's weight and credited conversions, and the conversions
+-- fct_attribution's credit of the channel adds up to (equal where any sharing of the conversions
+-- can meet the model's result). Rebuilds exactly the months of the run's range.
 
 with
 
@@ -34,7 +35,9 @@ final as (
         end as measure,
         model_value,
         weight,
-        credited_conversions
+        credited_conversions,
+        allocated_conversions,
+        allocated_conversions - credited_conversions as allocation_gap
     from channel_weights
 
 )
