@@ -5,8 +5,16 @@ with DDL both DuckDB and PostgreSQL accept."""
 
 from __future__ import annotations
 
-from pipelines.extract.contract import load_contract, raw_table_ddl
-from pipelines.warehouse.connection import Warehouse
+from pipelines.extract.contract import (
+    DECIMAL_PRECISION,
+    DECIMAL_SCALE,
+    DECIMAL_TYPE,
+    ColumnType,
+    load_contract,
+    raw_table_ddl,
+)
+from pipelines.settings import Target
+from pipelines.warehouse.connection import Warehouse, checked_identifier
 
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "scorecard", "quality")
 
@@ -184,9 +192,58 @@ def ensure_layout(warehouse: Warehouse) -> None:
             warehouse.execute(f"create schema if not exists {schema}")
         for table in load_contract().tables.values():
             warehouse.execute(raw_table_ddl(table))
+        _widen_amounts(warehouse)
         for ddl in (*QUALITY_DDL, *ATTRIBUTION_DDL, *SCORECARD_DDL):
             warehouse.execute(ddl)
         _log_batches_landed_before_the_log(warehouse)
+
+
+# The views of a PostgreSQL schema that read a given table (dbt's staging views over raw).
+_DEPENDENT_VIEWS = """
+    select distinct view_schema.nspname as view_schema, view_class.relname as view_name
+    from pg_depend
+    inner join pg_rewrite on pg_depend.objid = pg_rewrite.oid
+    inner join pg_class as view_class on pg_rewrite.ev_class = view_class.oid
+    inner join pg_namespace as view_schema on view_class.relnamespace = view_schema.oid
+    inner join pg_class as table_class on pg_depend.refobjid = table_class.oid
+    inner join pg_namespace as table_schema on table_class.relnamespace = table_schema.oid
+    where table_schema.nspname = 'raw' and table_class.relname = ?
+        and view_class.oid <> table_class.oid
+"""
+
+
+def _widen_amounts(warehouse: Warehouse) -> None:
+    """Amount columns of raw tables created when amounts were narrower (DECIMAL(18,4)) widened
+    to the contract's type in place, values kept exactly: else the landing's checked values
+    would be rounded on insert. The staging views over them are rebuilt by dbt's next run
+    (PostgreSQL refuses to alter a column a view reads, so they are dropped first)."""
+    amounts = {
+        (table.name, column.name)
+        for table in load_contract().tables.values()
+        for column in table.columns.values()
+        if column.type is ColumnType.DECIMAL
+    }
+    found = warehouse.rows(
+        "select table_name, column_name, numeric_precision, numeric_scale "
+        "from information_schema.columns where table_schema = 'raw'"
+    )
+    narrow = sorted(
+        (row.table_name, row.column_name)
+        for row in found
+        if (row.table_name, row.column_name) in amounts
+        and (row.numeric_precision, row.numeric_scale) != (DECIMAL_PRECISION, DECIMAL_SCALE)
+    )
+    for table, column in narrow:
+        if warehouse.target is Target.POSTGRES:
+            for view in warehouse.rows(_DEPENDENT_VIEWS, [table]):
+                name = (
+                    f"{checked_identifier(view.view_schema)}.{checked_identifier(view.view_name)}"
+                )
+                warehouse.execute(f"drop view if exists {name} cascade")
+        warehouse.execute(
+            f"alter table raw.{checked_identifier(table)} "
+            f"alter column {checked_identifier(column)} type {DECIMAL_TYPE}"
+        )
 
 
 def _log_batches_landed_before_the_log(warehouse: Warehouse) -> None:
