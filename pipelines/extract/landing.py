@@ -134,7 +134,7 @@ def read_file(
                 f"create table {LANDING_DATABASE}.{checked} as {checked_select(table, source)}",
                 parameters,
             )
-        except duckdb.InvalidInputError as error:
+        except (duckdb.InvalidInputError, duckdb.IOException) as error:
             raise _unreadable(table, file, error) from None
     rows_read, rows_quarantined = reader.execute(
         f"select count(*), count(_reason) from {LANDING_DATABASE}.{checked}"
