@@ -9,7 +9,7 @@ DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -not -pat
 # A deployment (SCORECARD_HOME, an absolute path) keeps its Dagster instance in its own data/.
 export DAGSTER_HOME ?= $(or $(SCORECARD_HOME),$(CURDIR))/data/dagster_home
 
-.PHONY: install manifest demo test lint dagster bench-run bench-attribution bench-backfill bench-validation lock clean
+.PHONY: install manifest demo test lint dagster bench-run bench-attribution bench-backfill bench-validation bench-landing lock clean
 
 install: $(VENV)/.installed
 
@@ -54,6 +54,9 @@ bench-backfill: install manifest
 
 bench-validation: install
 	$(BIN)/python -m benchmarks.validation
+
+bench-landing: install
+	$(BIN)/python -m benchmarks.landing
 
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

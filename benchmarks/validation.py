@@ -19,6 +19,7 @@ from typing import TypeVar
 
 import duckdb
 
+from benchmarks.touchpoints import CUSTOMERS_PER_TOUCH, touchpoints_select
 from pipelines.config import load_pipeline_config
 from pipelines.extract.contract import load_contract
 from pipelines.extract.landing import LandedBatch, LandingRules, land_table
@@ -29,34 +30,19 @@ from pipelines.quality.referential import check_foreign_keys
 from pipelines.quality.row_trend import row_count_trends
 from pipelines.quality.suites import load_suites
 from pipelines.settings import get_settings
-from pipelines.warehouse.connection import DuckDBWarehouse, checked_identifier
+from pipelines.warehouse.connection import DuckDBWarehouse
 from pipelines.warehouse.schema import ensure_layout
 
 MONTH = date(2025, 3, 1)
-TOUCH_TYPES = ["impression", "click", "visit", "email_open", "email_click", "call"]
-CUSTOMERS_PER_TOUCH = 20  # one customer per this many touches; every 10th touch names one
 
 Result = TypeVar("Result")
 
 
 def generate_files(landing: Path, rows: int, file_format: str) -> None:
     """touchpoints/2025-03 and customers/2025-03, every value valid, all computed in DuckDB."""
-    channels = [checked_identifier(c) for c in load_pipeline_config().channels]
     customers = max(rows // CUSTOMERS_PER_TOUCH, 1)
     seconds = 31 * 86400
-    touchpoints = f"""
-        select
-            'tp_' || lpad(cast(i as varchar), 10, '0') as touchpoint_id,
-            'vis_' || cast(i % {max(rows // 3, 1)} as varchar) as visitor_id,
-            case when i % 10 = 0 then 'cus_' || cast(i % {customers} as varchar) end
-                as customer_id,
-            timestamp '2025-03-01' + to_seconds(cast(hash(i, 't') % {seconds} as bigint))
-                as occurred_at,
-            {channels!r}[cast(1 + hash(i, 'c') % {len(channels)} as bigint)] as channel,
-            'cmp_' || cast(hash(i, 'k') % 40 as varchar) as campaign_id,
-            {TOUCH_TYPES!r}[cast(1 + hash(i, 'y') % 6 as bigint)] as touch_type
-        from range({rows}) as t(i)
-    """
+    touchpoints = touchpoints_select(rows)
     customer_rows = f"""
         select
             'cus_' || cast(i as varchar) as customer_id,

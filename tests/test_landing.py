@@ -4,18 +4,22 @@ and no row is ever lost (read = landed + quarantined)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
 from pipelines.config import load_pipeline_config
-from pipelines.extract.contract import load_contract
+from pipelines.extract.contract import DECIMAL_TYPE, load_contract
 from pipelines.extract.files import LandingError
 from pipelines.extract.landing import LandingRules, land_table
-from pipelines.warehouse.connection import DuckDBWarehouse
+from pipelines.warehouse import Warehouse
+from pipelines.warehouse.connection import DuckDBWarehouse, PostgresWarehouse
 from pipelines.warehouse.schema import ensure_layout
 
 JANUARY = date(2025, 1, 1)
@@ -235,6 +239,7 @@ def test_a_warehouse_filled_before_the_landing_log_gets_its_batches_logged_once(
     [batch] = land(warehouse, tmp_path, "orders")
     logged = warehouse.query("select * from quality.landed_batches")
     warehouse.execute("delete from quality.landed_batches")  # as before the log existed
+    warehouse.execute("delete from quality.layout_versions")  # laid out by that older code
 
     ensure_layout(warehouse)
     ensure_layout(warehouse)  # idempotent: logged once
@@ -249,3 +254,165 @@ def test_a_warehouse_filled_before_the_landing_log_gets_its_batches_logged_once(
     )
     assert (row["rows_read"], row["rows_landed"], row["rows_quarantined"]) == (2, 1, 1)
     assert row["period"] == logged.iloc[0]["period"]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "parquet"])
+def test_quarantined_rows_name_their_row_in_a_file_read_in_parallel(
+    warehouse, tmp_path, file_format
+):
+    """300,000 rows (many row groups, read on every thread): a bad row's source_row is its
+    line in the file (1 = the first row after the header) and its original values are its own."""
+    rows, every = 300_000, 7_919
+    (tmp_path / "refunds").mkdir()
+    target = tmp_path / "refunds" / f"2025-01.{file_format}"
+    with duckdb.connect() as scratch:
+        scratch.execute(
+            f"""
+            copy (
+                select 'r' || i as refund_id, 'o' || i as order_id,
+                    '2025-01-05 10:00:00' as refunded_at,
+                    case when i % {every} = 0 then '-' || i else '1.5' end as amount
+                from range(1, {rows + 1}) as t(i)
+            ) to '{target}' (format {file_format})
+            """
+        )
+    [batch] = land(warehouse, tmp_path, "refunds")
+    assert (batch.rows_read, batch.rows_quarantined) == (rows, rows // every)
+    quarantined = warehouse.query(
+        "select source_row, reason, original_row from quality.quarantine order by source_row"
+    )
+    expected = [i for i in range(1, rows + 1) if i % every == 0]
+    assert quarantined["source_row"].tolist() == expected
+    for row in quarantined.itertuples():
+        assert json.loads(row.original_row)["refund_id"] == f"r{row.source_row}"
+        assert row.reason == f"amount: expected a value >= 0, got '-{row.source_row}'"
+    assert warehouse.scalar("select count(*) from raw.refunds") == rows - rows // every
+
+
+REFUNDS_HEADER = "refund_id,order_id,refunded_at,amount\n"
+
+
+def test_amounts_keep_nine_decimals_and_more_are_quarantined_not_rounded(warehouse, tmp_path):
+    write(
+        tmp_path,
+        "refunds",
+        REFUNDS_HEADER
+        + "r1,o1,2025-01-05 10:00:00,12.123456789\n"
+        + "r2,o2,2025-01-05 10:00:00,74803.123456\n"
+        + "r3,o3,2025-01-05 10:00:00,1.10000000000\n"  # trailing zeros: exact
+        + "r4,o4,2025-01-05 10:00:00,1.5e-3\n"
+        + f"r5,o5,2025-01-05 10:00:00,{'9' * 29}.5\n"  # the widest that fits
+        + "r6,o6,2025-01-05 10:00:00,0.1234567891\n"  # 10 decimals
+        + "r7,o7,2025-01-05 10:00:00,1.5e-10\n"  # 10 decimals written as an exponent
+        + f"r8,o8,2025-01-05 10:00:00,{'9' * 30}\n"  # 30 digits before the point
+        + "r9,o9,2025-01-05 10:00:00,twelve\n",
+    )
+    [batch] = land(warehouse, tmp_path, "refunds")
+    assert (batch.rows_landed, batch.rows_quarantined) == (5, 4)
+    landed = dict(
+        warehouse.connection.execute(
+            "select refund_id, amount from raw.refunds order by refund_id"
+        ).fetchall()
+    )
+    assert landed == {
+        "r1": Decimal("12.123456789"),
+        "r2": Decimal("74803.123456"),
+        "r3": Decimal("1.1"),
+        "r4": Decimal("0.0015"),
+        "r5": Decimal("9" * 29 + ".5"),
+    }
+    reasons = warehouse.query("select source_row, reason from quality.quarantine order by 1")
+    assert reasons["reason"].tolist() == [
+        "amount: more than 9 decimal places, got '0.1234567891'",
+        "amount: more than 9 decimal places, got '1.5e-10'",
+        f"amount: out of range, expected at most 29 digits before the decimal point, got "
+        f"'{'9' * 30}'",
+        "amount: expected a decimal number, got 'twelve'",
+    ]
+
+
+def test_amount_type_of_dbt_is_the_contract_type():
+    macro = Path(__file__).parents[1] / "dbt_project" / "macros" / "amounts.sql"
+    assert f"\n    {DECIMAL_TYPE}\n" in macro.read_text()
+
+
+def test_a_warehouse_with_narrow_amounts_is_widened_keeping_its_values(tmp_path):
+    with DuckDBWarehouse(tmp_path / "old.duckdb", memory_limit="1GB") as wh:
+        wh.execute("create schema raw")
+        wh.execute(
+            "create table raw.refunds (refund_id varchar, order_id varchar, "
+            "refunded_at timestamp, amount decimal(18,4), _batch_id varchar, _source varchar, "
+            "_period date, _loaded_at timestamp)"
+        )
+        wh.execute(
+            "insert into raw.refunds values ('r1', 'o1', null, 1.2345, 'b', 's', null, null)"
+        )
+        ensure_layout(wh)
+        assert (
+            wh.scalar(
+                "select data_type from information_schema.columns "
+                "where table_schema = 'raw' and table_name = 'refunds' and column_name = 'amount'"
+            )
+            == DECIMAL_TYPE.upper()
+        )
+        assert wh.connection.execute("select amount from raw.refunds").fetchone()[0] == Decimal(
+            "1.2345"
+        )
+
+
+@pytest.fixture
+def postgres_warehouse(postgres_url: str) -> Iterator[Warehouse]:
+    with PostgresWarehouse(postgres_url) as wh:
+        for schema in ("raw", "quality"):
+            wh.execute(f"drop schema if exists {schema} cascade")
+        ensure_layout(wh)
+        yield wh
+
+
+def test_postgresql_lands_by_copy_with_quarantine_and_exact_amounts(postgres_warehouse, tmp_path):
+    write(
+        tmp_path,
+        "orders",
+        ORDERS_HEADER
+        + "o1,c1,2025-01-03 10:00:00,completed,USD,74803.123456,0.000001\n"
+        + "o2,c2,2025-01-0x,completed,USD,10,0\n"
+        + 'o3,"",2025-01-04 10:00:00,completed,USD,1.5,0\n',
+    )
+    [batch] = land(postgres_warehouse, tmp_path, "orders")
+    assert (batch.rows_read, batch.rows_landed, batch.rows_quarantined) == (3, 1, 2)
+    [row] = postgres_warehouse.rows(
+        "select order_id, gross_amount, discount_amount, _batch_id as batch_id from raw.orders"
+    )
+    assert (row.order_id, row.batch_id) == ("o1", batch.batch_id)
+    assert (row.gross_amount, row.discount_amount) == (Decimal("74803.123456"), Decimal("1E-6"))
+    quarantined = postgres_warehouse.rows(
+        "select source_row, reason from quality.quarantine order by source_row"
+    )
+    assert [(q.source_row, q.reason.split(":")[0]) for q in quarantined] == [
+        (2, "ordered_at"),
+        (3, "customer_id"),
+    ]
+    assert postgres_warehouse.scalar("select rows_read from quality.landed_batches") == 3
+
+
+def test_postgresql_narrow_amounts_are_widened_past_the_staging_views(postgres_url):
+    with PostgresWarehouse(postgres_url) as wh:
+        for schema in ("raw", "quality"):  # a warehouse laid out by older code
+            wh.execute(f"drop schema if exists {schema} cascade")
+        wh.execute("create schema raw")
+        wh.execute("create schema if not exists staging")
+        wh.execute(
+            "create table raw.refunds (refund_id varchar, order_id varchar, "
+            "refunded_at timestamp, amount numeric(18,4), _batch_id varchar, _source varchar, "
+            "_period date, _loaded_at timestamp)"
+        )
+        wh.execute("insert into raw.refunds (refund_id, amount) values ('r1', 1.2345)")
+        wh.execute("create or replace view staging.stg_refunds as select * from raw.refunds")
+        ensure_layout(wh)
+        [column] = wh.rows(
+            "select numeric_precision, numeric_scale from information_schema.columns "
+            "where table_schema = 'raw' and table_name = 'refunds' and column_name = 'amount'"
+        )
+        assert (column.numeric_precision, column.numeric_scale) == (38, 9)
+        assert wh.scalar("select amount from raw.refunds") == Decimal("1.2345")
+        assert wh.scalar("select to_regclass('staging.stg_refunds')") is None  # dbt rebuilds it

@@ -30,11 +30,18 @@ class ColumnType(StrEnum):
     PERIOD = "period"
 
 
+# Amounts: exact decimals wide enough for any money figure and for inputs with many decimals
+# (DECIMAL(38,9) on DuckDB, numeric(38,9) on PostgreSQL). A value that does not fit is
+# quarantined with the reason, never rounded.
+DECIMAL_PRECISION, DECIMAL_SCALE = 38, 9
+DECIMAL_INTEGER_DIGITS = DECIMAL_PRECISION - DECIMAL_SCALE
+DECIMAL_TYPE = f"decimal({DECIMAL_PRECISION},{DECIMAL_SCALE})"
+
 # Warehouse type of each contract type; both DuckDB and PostgreSQL accept these names.
 WAREHOUSE_TYPES: dict[ColumnType, str] = {
     ColumnType.STRING: "varchar",
     ColumnType.INTEGER: "bigint",
-    ColumnType.DECIMAL: "decimal(18,4)",
+    ColumnType.DECIMAL: DECIMAL_TYPE,
     ColumnType.DATE: "date",
     ColumnType.TIMESTAMP: "timestamp",
     ColumnType.MONTH: "date",

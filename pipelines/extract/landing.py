@@ -1,9 +1,14 @@
 """Land one contract table's monthly files into `raw`, quarantining rows that break the contract.
 
-Files are read and checked by an in-memory DuckDB (set-based, never row by row in Python); the
-good rows and the quarantined rows are then written to the warehouse in one transaction, so a
-batch lands whole or not at all. Raw is append-only: landing a file again adds a new batch and
-staging keeps the latest row per key."""
+A file is read and checked set-based in DuckDB, never row by row in Python: one select parses
+every value once and gives each row its reason (NULL for a good row), kept in the in-memory
+database `landing` beside the warehouse (pipelines/warehouse/connection.py: on DuckDB a cursor
+of the warehouse itself, so rows never leave it). The good rows, the quarantined rows and the
+batch's log row are then written in one warehouse transaction by insert-selects (COPY on
+PostgreSQL), so a batch lands whole or not at all. The row number a quarantined row reports is
+its position in the file: the checked table keeps the file's order (DuckDB preserves insertion
+order), so it is the table's rowid + 1, no window over the file. Raw is append-only: landing a
+file again adds a new batch and staging keeps the latest row per key."""
 
 from __future__ import annotations
 
@@ -16,13 +21,14 @@ import pyarrow as pa
 
 from pipelines.channels import ChannelMapping
 from pipelines.config import PipelineConfig
-from pipelines.extract.channel_labels import add_mapped_channels
+from pipelines.extract.channel_labels import file_channel_mapping
 from pipelines.extract.contract import Table
 from pipelines.extract.files import LandingError, LandingFile, find_file, local_copy
-from pipelines.extract.validation import bound_parameters, reason_expression, typed_select_list
+from pipelines.extract.validation import bound_parameters, checked_select
 from pipelines.failpoints import failpoint
 from pipelines.periods import month_label
 from pipelines.warehouse import Warehouse
+from pipelines.warehouse.connection import LANDING_DATABASE
 
 
 @dataclass(frozen=True)
@@ -84,82 +90,157 @@ def land_table(
     """Land `table`'s file of each month that has one (a month without a file lands no batch);
     a bad file raises LandingError naming file and column."""
     batches = []
-    with duckdb.connect() as scratch:
+    reader = warehouse.file_reader()
+    try:
         for month in months:
             file = find_file(landing, table.name, month)
             if file is not None:
-                batches.append(write_batch(warehouse, read_file(scratch, table, file, rules)))
+                batches.append(write_batch(warehouse, read_file(reader, table, file, rules)))
+    finally:
+        reader.close()
     return batches
 
 
 @dataclass(frozen=True)
 class CheckedFile:
-    """A file read and checked in a scratch DuckDB, not yet written: its batch figures, typed good
-    rows and quarantined rows."""
+    """A file read and checked, not yet written: its batch figures, and the name of the
+    `landing` table of its checked rows in the connection that read it."""
 
     batch: LandedBatch
-    good: pa.Table
-    quarantined: pa.Table
+    reader: duckdb.DuckDBPyConnection
+    checked: str
+    loaded_at: datetime
 
 
 def read_file(
-    scratch: duckdb.DuckDBPyConnection, table: Table, file: LandingFile, rules: LandingRules
+    reader: duckdb.DuckDBPyConnection, table: Table, file: LandingFile, rules: LandingRules
 ) -> CheckedFile:
-    """Read `file` and check every row against the contract in `scratch` (one connection per
-    thread: files can be read side by side and written one at a time)."""
-    batch_id = f"{table.name}-{month_label(file.month)}-{uuid.uuid4().hex[:12]}"
+    """Read `file` and check every row against the contract in `reader` (a warehouse's
+    `file_reader()`, one per thread: files can be read side by side and written one at a
+    time)."""
+    key = uuid.uuid4().hex[:12]
+    batch_id = f"{table.name}-{month_label(file.month)}-{key}"
+    checked = f"checked_{key}"
     with local_copy(file) as path:
-        _read_as_text(scratch, table, file, str(path))
-    good, quarantined = _split(scratch, table, file, batch_id, rules)
+        source = _text_source(reader, table, file, str(path))
+        try:  # a malformed line shows when the file is read through
+            channels = file_channel_mapping(
+                reader, table, source, rules.channel_mapping, rules.channels
+            )
+            parameters = bound_parameters(
+                table, currencies=rules.currencies, now=rules.now, channels=channels
+            )
+            reader.execute(
+                f"create table {LANDING_DATABASE}.{checked} as {checked_select(table, source)}",
+                parameters,
+            )
+        except (duckdb.InvalidInputError, duckdb.IOException) as error:
+            raise _unreadable(table, file, error) from None
+    rows_read, rows_quarantined = reader.execute(
+        f"select count(*), count(_reason) from {LANDING_DATABASE}.{checked}"
+    ).fetchone()
     batch = LandedBatch(
         table=table.name,
         period=file.month,
         batch_id=batch_id,
         source=file.url,
-        rows_read=good.num_rows + quarantined.num_rows,
-        rows_landed=good.num_rows,
-        rows_quarantined=quarantined.num_rows,
+        rows_read=rows_read,
+        rows_landed=rows_read - rows_quarantined,
+        rows_quarantined=rows_quarantined,
     )
-    return CheckedFile(batch, good, quarantined)
+    return CheckedFile(batch, reader, checked, datetime.now(UTC).replace(tzinfo=None))
 
 
 def write_batch(warehouse: Warehouse, checked: CheckedFile) -> LandedBatch:
     """The file's good rows, quarantined rows and log row, in one warehouse transaction."""
-    with warehouse.transaction():
-        warehouse.insert_arrow(f"raw.{checked.batch.table}", checked.good)
-        warehouse.insert_arrow("quality.quarantine", checked.quarantined)
-        warehouse.insert_arrow("quality.landed_batches", checked.batch.as_log_row())
+    batch = checked.batch
+    parameters = {
+        "batch_id": batch.batch_id,
+        "source": batch.source,
+        "period": batch.period,
+        "loaded_at": checked.loaded_at,
+    }
+    try:
+        with warehouse.transaction():
+            warehouse.append_select(
+                checked.reader,
+                f"raw.{batch.table}",
+                _GOOD_ROWS.format(checked=f"{LANDING_DATABASE}.{checked.checked}"),
+                parameters,
+            )
+            warehouse.append_select(
+                checked.reader,
+                "quality.quarantine",
+                _QUARANTINED_ROWS.format(checked=f"{LANDING_DATABASE}.{checked.checked}"),
+                {**parameters, "table_name": batch.table},
+            )
+            warehouse.insert_arrow("quality.landed_batches", batch.as_log_row())
+    finally:
+        warehouse.drop_landing_table(checked.reader, checked.checked)
     failpoint("landing.after_batch")
-    return checked.batch
+    return batch
 
 
-def _read_as_text(
-    scratch: duckdb.DuckDBPyConnection, table: Table, file: LandingFile, path: str
-) -> None:
-    """Load the file into `incoming` with every contract column as text and a 1-based `_row`."""
+# The checked rows as they are written: good rows with their batch columns, bad rows with
+# reason, place in the file and original values. `{checked}` is a generated table name.
+_GOOD_ROWS = """
+    select
+        * exclude (_reason, _original_row),
+        cast($batch_id as varchar) as _batch_id,
+        cast($source as varchar) as _source,
+        cast($period as date) as _period,
+        cast($loaded_at as timestamp) as _loaded_at
+    from {checked}
+    where _reason is null
+"""
+_QUARANTINED_ROWS = """
+    select
+        cast($loaded_at as timestamp) as quarantined_at,
+        cast($batch_id as varchar) as batch_id,
+        cast($table_name as varchar) as table_name,
+        cast($period as date) as period,
+        cast($source as varchar) as source,
+        rowid + 1 as source_row,
+        _reason as reason,
+        _original_row as original_row
+    from {checked}
+    where _reason is not null
+"""
+
+
+def _text_source(
+    reader: duckdb.DuckDBPyConnection, table: Table, file: LandingFile, path: str
+) -> str:
+    """A select of the file's contract columns as text, in file order, after checking that the
+    file reads and has exactly the contract's columns."""
     if file.format == "csv":
-        reader = (
-            "read_csv(?, delim = ',', quote = '\"', escape = '\"', header = true, "
+        function = (
+            "read_csv({path}, delim = ',', quote = '\"', escape = '\"', header = true, "
             "all_varchar = true, strict_mode = true, null_padding = false)"
         )
     else:
-        reader = "read_parquet(?)"
+        function = "read_parquet({path})"
+    source = function.format(path=_sql_string(path))
     try:
-        columns = [
-            row[0] for row in scratch.execute(f"describe select * from {reader}", [path]).fetchall()
-        ]
-        _check_columns(table, file, columns)
-        as_text = ", ".join(f"cast({name} as varchar) as {name}" for name in table.column_names)
-        scratch.execute(
-            f"create or replace table incoming as "
-            f"select {as_text}, row_number() over () as _row from {reader}",
-            [path],
-        )
+        columns = [row[0] for row in reader.execute(f"describe select * from {source}").fetchall()]
     except duckdb.Error as error:
-        raise LandingError(
-            f"{file.url}: cannot be read as {file.format.upper()} for table '{table.name}': "
-            f"{str(error).splitlines()[0]}"
-        ) from None
+        raise _unreadable(table, file, error) from None
+    _check_columns(table, file, columns)
+    as_text = ", ".join(f"cast({name} as varchar) as {name}" for name in table.column_names)
+    return f"(select {as_text} from {source})"
+
+
+def _sql_string(text: str) -> str:
+    """A SQL string literal (a file path: table functions take no bound parameters in a
+    subquery reused by several statements)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _unreadable(table: Table, file: LandingFile, error: duckdb.Error) -> LandingError:
+    return LandingError(
+        f"{file.url}: cannot be read as {file.format.upper()} for table '{table.name}': "
+        f"{str(error).splitlines()[0]}"
+    )
 
 
 def _check_columns(table: Table, file: LandingFile, columns: list[str]) -> None:
@@ -173,59 +254,3 @@ def _check_columns(table: Table, file: LandingFile, columns: list[str]) -> None:
             f"{file.url}: {'; '.join(problems)}; expected the columns of '{table.name}': "
             f"{', '.join(expected)}"
         )
-
-
-def _split(
-    scratch: duckdb.DuckDBPyConnection,
-    table: Table,
-    file: LandingFile,
-    batch_id: str,
-    rules: LandingRules,
-) -> tuple[pa.Table, pa.Table]:
-    """Typed good rows with batch columns, and quarantine rows with reason and original values."""
-    add_mapped_channels(scratch, table, rules.channel_mapping, rules.channels)
-    parameters = bound_parameters(table, currencies=rules.currencies, now=rules.now)
-    scratch.execute(
-        f"create or replace table checked as "
-        f"select *, {reason_expression(table)} as _reason from incoming",
-        parameters,
-    )
-    batch = {
-        "batch_id": batch_id,
-        "source": file.url,
-        "period": file.month,
-        "loaded_at": datetime.now(UTC).replace(tzinfo=None),
-    }
-    good = scratch.execute(
-        f"""
-        select
-            {typed_select_list(table)},
-            cast($batch_id as varchar) as _batch_id,
-            cast($source as varchar) as _source,
-            cast($period as date) as _period,
-            cast($loaded_at as timestamp) as _loaded_at
-        from checked
-        where _reason is null
-        order by _row
-        """,
-        batch,
-    ).fetch_arrow_table()
-    original = ", ".join(f"{name} := {name}" for name in table.column_names)
-    quarantined = scratch.execute(
-        f"""
-        select
-            cast($loaded_at as timestamp) as quarantined_at,
-            cast($batch_id as varchar) as batch_id,
-            cast($table_name as varchar) as table_name,
-            cast($period as date) as period,
-            cast($source as varchar) as source,
-            _row as source_row,
-            _reason as reason,
-            cast(to_json(struct_pack({original})) as varchar) as original_row
-        from checked
-        where _reason is not null
-        order by _row
-        """,
-        {**batch, "table_name": table.name},
-    ).fetch_arrow_table()
-    return good, quarantined

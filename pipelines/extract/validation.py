@@ -1,19 +1,29 @@
-"""Row-level contract checks as one set-based SQL expression per table (DuckDB dialect).
+"""Row-level contract checks as one set-based SQL select per table (DuckDB dialect).
 
-Each column contributes a `case` that yields a readable problem or NULL; a row's reason is all of
-its problems joined. Allowed value sets and the clock are bound parameters, never SQL text."""
+Each column's text is trimmed and parsed to its type once (inner selects); each column then
+contributes a `case` per rule that yields a readable problem or NULL, and a row's reason is all
+of its problems joined. Allowed value sets, the channel mapping and the clock are bound
+parameters, never SQL text."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pipelines.extract.channel_labels import mapped_name
-from pipelines.extract.contract import EXPECTED_FORMATS, Column, ColumnType, Table
+from pipelines.extract.channel_labels import CHANNEL_LABELS, CHANNEL_NAMES
+from pipelines.extract.contract import (
+    DECIMAL_INTEGER_DIGITS,
+    DECIMAL_SCALE,
+    DECIMAL_TYPE,
+    EXPECTED_FORMATS,
+    Column,
+    ColumnType,
+    Table,
+)
 
 # How a trimmed text value parses into its contract type; NULL means it does not parse.
 PARSERS: dict[ColumnType, str] = {
     ColumnType.INTEGER: "try_cast({v} as bigint)",
-    ColumnType.DECIMAL: "try_cast({v} as decimal(18,4))",
+    ColumnType.DECIMAL: f"try_cast({{v}} as {DECIMAL_TYPE})",
     ColumnType.DATE: "try_cast({v} as date)",
     ColumnType.TIMESTAMP: "try_cast({v} as timestamp)",
     ColumnType.MONTH: "cast(try_strptime({v}, '%Y-%m') as date)",
@@ -22,20 +32,41 @@ PARSERS: dict[ColumnType, str] = {
     ),
     ColumnType.STRING: "{v}",
 }
+# A channel label's canonical channel, looked up in the bound mapping (NULL: unmapped).
+CHANNEL_LOOKUP = f"${CHANNEL_NAMES}[list_position(${CHANNEL_LABELS}, {{v}})]"
+# Decimal places a decimal text carries, trailing zeros aside, an exponent counted ('1.5e-3': 4).
+DECIMAL_PLACES = (
+    "length(rtrim(regexp_extract({v}, '\\.(\\d+)', 1), '0')) "
+    "- coalesce(try_cast(regexp_extract({v}, '[eE]([+-]?\\d+)$', 1) as integer), 0)"
+)
 
 DATED_TYPES = (ColumnType.DATE, ColumnType.TIMESTAMP, ColumnType.MONTH)
 
 
+def _trimmed(column: Column) -> str:
+    """The column's raw text, trimmed of spaces, with empty meaning NULL (trim only where there
+    is a space to trim: it costs more than the rest of the checks together)."""
+    name = column.name
+    return (
+        f"case when prefix({name}, ' ') or suffix({name}, ' ') "
+        f"then nullif(trim({name}), '') else nullif({name}, '') end"
+    )
+
+
 def text_value(column: Column) -> str:
-    """The column's raw text, trimmed, with empty meaning NULL."""
-    return f"nullif(trim({column.name}), '')"
+    """The inner select's column holding the trimmed text."""
+    return f"_text_{column.name}"
 
 
-def typed_value(column: Column) -> str:
+def typed_name(column: Column) -> str:
+    """The inner select's column holding the value parsed to its type."""
+    return f"_typed_{column.name}"
+
+
+def _parsed(column: Column) -> str:
     """The value landed: parsed to its type; a channel column's canonical channel."""
-    if column.values_from == "channels":
-        return mapped_name(column)
-    return PARSERS[column.type].format(v=text_value(column))
+    parser = CHANNEL_LOOKUP if column.values_from == "channels" else PARSERS[column.type]
+    return f"cast({parser.format(v=text_value(column))} as {column.warehouse_type})"
 
 
 def value_set_parameter(table: Table, column: Column) -> str | None:
@@ -48,9 +79,33 @@ def value_set_parameter(table: Table, column: Column) -> str | None:
     return None
 
 
+def _type_problems(column: Column) -> list[str]:
+    """The value does not parse; for a decimal, why: out of range or too many decimal places
+    (either would be rounded or lost by the warehouse type, so the row is quarantined)."""
+    name, text, typed = column.name, text_value(column), typed_name(column)
+    shown = f"'''' || {text} || ''''"
+    if column.type is ColumnType.STRING:
+        return []
+    if column.type is not ColumnType.DECIMAL:
+        expected = EXPECTED_FORMATS[column.type]
+        return [
+            f"case when {text} is not null and {typed} is null "
+            f"then '{name}: expected {expected}, got ' || {shown} end"
+        ]
+    number = f"try_cast({text} as double)"
+    return [
+        f"case when {text} is not null and {typed} is null then "
+        f"case when isfinite({number}) then '{name}: out of range, expected at most "
+        f"{DECIMAL_INTEGER_DIGITS} digits before the decimal point, got ' || {shown} "
+        f"else '{name}: expected {EXPECTED_FORMATS[column.type]}, got ' || {shown} end end",
+        f"case when {typed} is not null and {DECIMAL_PLACES.format(v=text)} > {DECIMAL_SCALE} "
+        f"then '{name}: more than {DECIMAL_SCALE} decimal places, got ' || {shown} end",
+    ]
+
+
 def column_problems(table: Table, column: Column) -> list[str]:
     """SQL expressions, one per rule, each a problem text or NULL."""
-    name, text, typed = column.name, text_value(column), typed_value(column)
+    name, text, typed = column.name, text_value(column), typed_name(column)
     expected = EXPECTED_FORMATS[column.type]
     shown = f"'''' || {text} || ''''"
     problems = []
@@ -58,11 +113,7 @@ def column_problems(table: Table, column: Column) -> list[str]:
         problems.append(
             f"case when {text} is null then '{name}: missing value, expected {expected}' end"
         )
-    if column.type is not ColumnType.STRING:
-        problems.append(
-            f"case when {text} is not null and {typed} is null "
-            f"then '{name}: expected {expected}, got ' || {shown} end"
-        )
+    problems += _type_problems(column)
     if column.min is not None:
         problems.append(
             f"case when try_cast({text} as double) < {float(column.min)} "
@@ -70,7 +121,7 @@ def column_problems(table: Table, column: Column) -> list[str]:
         )
     if column.values_from == "channels":
         problems.append(
-            f"case when {text} is not null and {mapped_name(column)} is null "
+            f"case when {text} is not null and {typed} is null "
             f"then '{name}: unmapped channel label ' || {shown} || ', map it to a channel with "
             "a rule in pipeline.yaml channel_mapping.rules (or set unmapped: other)' end"
         )
@@ -94,21 +145,35 @@ def column_problems(table: Table, column: Column) -> list[str]:
     return problems
 
 
-def reason_expression(table: Table) -> str:
-    """One SQL expression: every problem of the row joined by '; ', or NULL for a good row."""
-    problems = [p for column in table.columns.values() for p in column_problems(table, column)]
-    return "nullif(concat_ws('; ', " + ", ".join(problems) + "), '')"
+def checked_select(table: Table, source: str) -> str:
+    """Every row of `source` (the contract columns as text, in file order): its typed values
+    under the column names, `_reason` (every problem joined by '; ', NULL for a good row) and,
+    for a bad row only, `_original_row` (its text values as JSON). Each value is parsed once."""
+    columns = list(table.columns.values())
+    typed = ", ".join(f"{_parsed(c)} as {typed_name(c)}" for c in columns)
+    problems = [p for column in columns for p in column_problems(table, column)]
+    reason = "nullif(concat_ws('; ', " + ", ".join(problems) + "), '')"
+    original = ", ".join(f"{c.name} := {c.name}" for c in columns)
+    landed = ", ".join(f"{typed_name(c)} as {c.name}" for c in columns)
+    texts = ", ".join(f"{_trimmed(c)} as {text_value(c)}" for c in columns)
+    return f"""
+        select
+            {landed},
+            _reason,
+            case when _reason is not null
+                then cast(to_json(struct_pack({original})) as varchar) end as _original_row
+        from (
+            select *, {reason} as _reason
+            from (select *, {typed} from (select *, {texts} from {source}))
+        )
+    """
 
 
-def typed_select_list(table: Table) -> str:
-    """The contract columns cast to their warehouse types, for rows that passed."""
-    return ",\n".join(
-        f"cast({typed_value(c)} as {c.warehouse_type}) as {c.name}" for c in table.columns.values()
-    )
-
-
-def bound_parameters(table: Table, *, currencies: list[str], now: datetime) -> dict[str, object]:
-    """Exactly the parameters `reason_expression(table)` refers to: value sets and the clock."""
+def bound_parameters(
+    table: Table, *, currencies: list[str], now: datetime, channels: dict[str, str | None]
+) -> dict[str, object]:
+    """Exactly the parameters `checked_select(table)` refers to: value sets, the channel
+    mapping (label -> canonical channel or None) and the clock."""
     parameters: dict[str, object] = {}
     for column in table.columns.values():
         parameter = value_set_parameter(table, column)
@@ -116,4 +181,7 @@ def bound_parameters(table: Table, *, currencies: list[str], now: datetime) -> d
             parameters[parameter] = currencies if parameter == "currencies" else column.values
         if column.type in DATED_TYPES:
             parameters["now"] = now.replace(tzinfo=None)
+        if column.values_from == "channels":
+            parameters[CHANNEL_LABELS] = list(channels)
+            parameters[CHANNEL_NAMES] = list(channels.values())
     return parameters

@@ -140,7 +140,7 @@ def check_landing(
         ensure_layout(wh)
         files = [(contract.table(name), m) for name, ms in found.items() for m in ms]
         # Every file first (children need parents): read side by side, written one at a time.
-        for checked in _read_files(landing, files, rules):
+        for checked in _read_files(wh, landing, files, rules):
             if isinstance(checked, Finding):
                 findings.append(checked)
             else:
@@ -164,30 +164,31 @@ def _within(month: date, months: tuple[date, date] | None) -> bool:
 
 
 def _read_files(
-    landing: str, files: list[tuple[Table, date]], rules: LandingRules
+    wh: Warehouse, landing: str, files: list[tuple[Table, date]], rules: LandingRules
 ) -> Iterator[CheckedFile | Finding]:
     """Each (table, month) file read and checked, in order, on READ_THREADS threads with a
-    scratch DuckDB each (DuckDB releases the GIL, so two cores read two files at once); a file a
-    run could not read is a finding."""
+    file reader of the warehouse each (DuckDB releases the GIL, so two cores read two files at
+    once); a file a run could not read is a finding."""
     local = threading.local()
-    scratches: list[duckdb.DuckDBPyConnection] = []
+    # Opened here: the warehouse connection is not to be used by two threads at once.
+    readers = [wh.file_reader() for _ in range(READ_THREADS)]
+    unused = list(readers)
 
     def read(table: Table, month: date) -> CheckedFile | Finding:
-        if not hasattr(local, "scratch"):
-            local.scratch = duckdb.connect()
-            scratches.append(local.scratch)
-        return _read(local.scratch, landing, table, month, rules)
+        if not hasattr(local, "reader"):
+            local.reader = unused.pop()
+        return _read(local.reader, landing, table, month, rules)
 
     try:
         with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
             yield from pool.map(read, *zip(*files, strict=True)) if files else iter(())
     finally:
-        for scratch in scratches:
-            scratch.close()
+        for reader in readers:
+            reader.close()
 
 
 def _read(
-    scratch: duckdb.DuckDBPyConnection,
+    reader: duckdb.DuckDBPyConnection,
     landing: str,
     table: Table,
     month: date,
@@ -198,7 +199,7 @@ def _read(
         file = find_file(landing, table.name, month)
         if file is None:  # gone since the landing was listed
             raise LandingError(f"no file for {table.name} in {month_label(month)}")
-        return read_file(scratch, table, file, rules)
+        return read_file(reader, table, file, rules)
     except LandingError as error:
         url = file.url if file else None
         message = str(error).removeprefix(f"{url}: ") if url else str(error)

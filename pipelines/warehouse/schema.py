@@ -9,10 +9,15 @@ transaction and queues every new BI query behind itself."""
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import UTC, datetime
 
-from pipelines.extract.contract import load_contract, raw_table_ddl
+from pipelines.extract.contract import (
+    DECIMAL_PRECISION,
+    DECIMAL_SCALE,
+    ColumnType,
+    load_contract,
+    raw_table_ddl,
+)
 from pipelines.settings import Target
 from pipelines.warehouse.connection import Warehouse, WarehouseError, checked_identifier
 
@@ -205,8 +210,6 @@ MIGRATION_LOCK_TIMEOUT = "5s"
 # Advisory lock key of migrations: two processes never apply the layout at once.
 MIGRATION_LOCK_KEY = 0x5C02_0001
 
-DECIMAL_TYPE = re.compile(r"(?:decimal|numeric)\((\d+),\s*(\d+)\)")
-
 
 def layout_statements() -> list[str]:
     """Every statement of the layout, in the order they apply."""
@@ -295,11 +298,11 @@ def _widen_raw_columns(warehouse: Warehouse) -> None:
                     f"alter table raw.{table.name} add column {column.name} {column.warehouse_type}"
                 )
                 continue
-            wanted = DECIMAL_TYPE.fullmatch(column.warehouse_type)
             found = existing[column.name]
-            if wanted and (found.numeric_precision, found.numeric_scale) != tuple(
-                int(part) for part in wanted.groups()
-            ):
+            if column.type is ColumnType.DECIMAL and (
+                found.numeric_precision,
+                found.numeric_scale,
+            ) != (DECIMAL_PRECISION, DECIMAL_SCALE):
                 _drop_dependent_views(warehouse, table.name)
                 warehouse.execute(
                     f"alter table raw.{table.name} alter column {column.name} "

@@ -82,7 +82,7 @@ final as (
         cast(conversion_type as varchar) as conversion_type,
         {{ month_of('converted_at') }} as period,
         converted_at,
-        cast(conversion_value as {{ dbt.type_numeric() }}) as conversion_value,
+        cast(conversion_value as {{ amount_type() }}) as conversion_value,
         is_new_customer,
         customer_id,
         visitor_id,

@@ -67,9 +67,9 @@ valued as (
         coalesce(order_refunds.refund_amount, 0) as refund_amount,
         cast(
             orders.gross_amount - orders.discount_amount - coalesce(order_refunds.refund_amount, 0)
-            as {{ dbt.type_numeric() }}
+            as {{ amount_type() }}
         ) as net_revenue,
-        cast(coalesce(order_costs.cost_of_goods, 0) as {{ dbt.type_numeric() }}) as cost_of_goods,
+        cast(coalesce(order_costs.cost_of_goods, 0) as {{ amount_type() }}) as cost_of_goods,
         coalesce(order_costs.items, 0) as items,
         coalesce(order_costs.uncosted_items, 0) as uncosted_items
     from orders
