@@ -52,9 +52,9 @@
     cast({{ value }} as double precision)
 {%- endmacro %}
 
-{#- One row per attribution model: column `model`. -#}
-{% macro attribution_model_rows() -%}
-    {%- for model in attribution_models() %}
+{#- One row per attribution model (by default all of them): column `model`. -#}
+{% macro attribution_model_rows(models=none) -%}
+    {%- for model in models or attribution_models() %}
     select cast('{{ model }}' as varchar) as model
     {%- if not loop.last %}
     union all
