@@ -18,9 +18,7 @@ import argparse
 import json
 import multiprocessing
 import os
-import resource
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -111,34 +109,27 @@ GENERATE = [
 
 
 class PeakMemory:
-    """Samples this process's resident memory (DuckDB runs inside it) to find a stage's peak."""
+    """The peak resident memory of this process (DuckDB runs inside it) over a stretch of work:
+    the kernel's high-water mark, reset at the start (a child process would otherwise start with
+    its parent's, which survives fork and exec)."""
 
     def __init__(self) -> None:
         self.peak_kib = 0
-        self._done = threading.Event()
 
     @staticmethod
-    def resident_kib() -> int:
+    def _status_kib(field: str) -> int:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
         return 0
 
-    def _sample(self) -> None:
-        while not self._done.wait(0.01):
-            self.peak_kib = max(self.peak_kib, self.resident_kib())
-
     @contextmanager
     def watching(self) -> Iterator[PeakMemory]:
-        self.peak_kib = self.resident_kib()
-        self._done.clear()
-        sampler = threading.Thread(target=self._sample, daemon=True)
-        sampler.start()
+        Path("/proc/self/clear_refs").write_text("5")  # 5: reset the peak to the current size
         try:
             yield self
         finally:
-            self._done.set()
-            sampler.join()
+            self.peak_kib = self._status_kib("VmHWM")
 
 
 def run_dbt(select: list[str], folder: Path) -> dict[str, float]:
@@ -226,19 +217,22 @@ def run_peer(journeys: pd.DataFrame) -> dict:
         import ChannelAttribution  # the bench extra only
     except ImportError as error:
         return {"error": f"{error}; `make bench-attribution` installs the bench extra"}
-    started = time.perf_counter()
-    ChannelAttribution.heuristic_models(journeys, "path", "converted", flg_pro=False)
-    heuristics = time.perf_counter() - started
-    started = time.perf_counter()
-    ChannelAttribution.markov_model(
-        journeys, "path", "converted", var_null="lost", order=1, verbose=False, flg_pro=False
-    )
+    memory = PeakMemory()
+    with memory.watching():
+        started = time.perf_counter()
+        ChannelAttribution.heuristic_models(journeys, "path", "converted", flg_pro=False)
+        heuristics = time.perf_counter() - started
+        started = time.perf_counter()
+        ChannelAttribution.markov_model(
+            journeys, "path", "converted", var_null="lost", order=1, verbose=False, flg_pro=False
+        )
+        markov = time.perf_counter() - started
     return {
         "version": metadata.version("ChannelAttribution"),
         "journeys": len(journeys),
         "heuristics_s": heuristics,
-        "markov_s": time.perf_counter() - started,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "markov_s": markov,
+        "peak_rss_mb": memory.peak_kib / 1024,
     }
 
 
