@@ -47,6 +47,7 @@ bench-run: install manifest
 	$(BIN)/python -m benchmarks.run
 
 bench-attribution: install manifest
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c requirements.lock -e '.[bench]'
 	$(BIN)/python -m benchmarks.attribution
 
 bench-backfill: install manifest

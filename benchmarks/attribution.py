@@ -6,21 +6,27 @@ then the pipeline's own attribution code runs on it exactly as a monthly run doe
 models up to the conversion paths, the rule-based models and the path aggregate, the Python step
 that learns the Markov and Shapley weights, and the dbt models that join them back. Each stage
 prints its wall time, the compute time dbt reports per model, and the peak resident memory of
-the process while it ran. A script, not a test: figures depend on the machine."""
+the process while it ran. The peer, ChannelAttribution (heuristic models, then first-order
+Markov), runs in the same run on the same journeys (one row per journey of the order type, as
+its users feed it), in a child process so that its memory is its own; generating runs in a child
+too. The last line: `RESULT total_s=... peak_rss_mb=...`. A script, not a test: figures depend on
+the machine and its load (printed)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 
+import pandas as pd
 from dbt.cli.main import dbtRunner
 
 from assets.dbt_project import DBT_PROJECT_DIR
@@ -103,34 +109,27 @@ GENERATE = [
 
 
 class PeakMemory:
-    """Samples this process's resident memory (DuckDB runs inside it) to find a stage's peak."""
+    """The peak resident memory of this process (DuckDB runs inside it) over a stretch of work:
+    the kernel's high-water mark, reset at the start (a child process would otherwise start with
+    its parent's, which survives fork and exec)."""
 
     def __init__(self) -> None:
         self.peak_kib = 0
-        self._done = threading.Event()
 
     @staticmethod
-    def resident_kib() -> int:
+    def _status_kib(field: str) -> int:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
         return 0
 
-    def _sample(self) -> None:
-        while not self._done.wait(0.01):
-            self.peak_kib = max(self.peak_kib, self.resident_kib())
-
     @contextmanager
     def watching(self) -> Iterator[PeakMemory]:
-        self.peak_kib = self.resident_kib()
-        self._done.clear()
-        sampler = threading.Thread(target=self._sample, daemon=True)
-        sampler.start()
+        Path("/proc/self/clear_refs").write_text("5")  # 5: reset the peak to the current size
         try:
             yield self
         finally:
-            self._done.set()
-            sampler.join()
+            self.peak_kib = self._status_kib("VmHWM")
 
 
 def run_dbt(select: list[str], folder: Path) -> dict[str, float]:
@@ -157,19 +156,84 @@ def run_dbt(select: list[str], folder: Path) -> dict[str, float]:
     return {node.node.name: node.execution_time for node in result.result.results}
 
 
-def stage(name: str, work: Callable[[], dict[str, float]]) -> float:
-    """Run one stage and print its figures; returns its compute seconds."""
+def stage(peaks: list[float], name: str, work: Callable[[], dict[str, float]]) -> float:
+    """Run one stage and print its figures; returns its compute seconds, adds its peak (MiB)."""
     memory = PeakMemory()
     with memory.watching():
         started = time.perf_counter()
         models = work()
         wall = time.perf_counter() - started
     compute = sum(models.values()) if models else wall
+    peaks.append(memory.peak_kib / 1024)
     print(f"{name:<44} wall {wall:6.2f} s   compute {compute:6.2f} s   peak RSS "
           f"{memory.peak_kib / 1024:7.0f} MiB")  # fmt: skip
     for model, seconds in models.items():
         print(f"    {model:<40} {seconds:6.2f} s")
     return compute
+
+
+def load() -> str:
+    """The machine's load averages (1, 5, 15 min): the figures are only comparable beside them."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def in_child(work: Callable[..., dict], *args: object) -> dict:
+    """Runs `work` in a fresh process (its memory stays out of this one's) and returns its dict."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(work, args)
+
+
+def generate(settings: Settings, journeys: int) -> dict:
+    """Writes the generated month into the warehouse; returns the row counts."""
+    # Not measured: it may use more memory than the stages are allowed.
+    with connect(settings.model_copy(update={"duckdb_memory_limit": "4GB"})) as warehouse:
+        ensure_layout(warehouse)
+        for statement in GENERATE:
+            warehouse.execute(statement, [journeys])
+        counts = warehouse.query(
+            "select (select count(*) from raw.touchpoints) as touches, "
+            "(select count(*) from raw.orders) as orders, "
+            "(select count(*) from raw.leads) as leads"
+        ).iloc[0]
+    return {name: int(value) for name, value in counts.items()}
+
+
+# One row per journey of the order type (the path's channels joined by '>', as the peer reads
+# them), from the aggregate the pipeline built.
+PEER_JOURNEYS = """
+    select replace(path, ' > ', '>') as path, 1 as converted, 0 as lost
+    from intermediate.int_attribution_paths_aggregated, range(conversions)
+    where conversion_type = 'order'
+    union all
+    select replace(path, ' > ', '>'), 0, 1
+    from intermediate.int_attribution_paths_aggregated, range(non_conversions)
+    where conversion_type = 'order'
+"""
+
+
+def run_peer(journeys: pd.DataFrame) -> dict:
+    """ChannelAttribution's heuristic models and first-order Markov on the month's journeys."""
+    try:
+        import ChannelAttribution  # the bench extra only
+    except ImportError as error:
+        return {"error": f"{error}; `make bench-attribution` installs the bench extra"}
+    memory = PeakMemory()
+    with memory.watching():
+        started = time.perf_counter()
+        ChannelAttribution.heuristic_models(journeys, "path", "converted", flg_pro=False)
+        heuristics = time.perf_counter() - started
+        started = time.perf_counter()
+        ChannelAttribution.markov_model(
+            journeys, "path", "converted", var_null="lost", order=1, verbose=False, flg_pro=False
+        )
+        markov = time.perf_counter() - started
+    return {
+        "version": metadata.version("ChannelAttribution"),
+        "journeys": len(journeys),
+        "heuristics_s": heuristics,
+        "markov_s": markov,
+        "peak_rss_mb": memory.peak_kib / 1024,
+    }
 
 
 def main() -> None:
@@ -187,19 +251,11 @@ def main() -> None:
     attribution = load_pipeline_config().attribution
 
     started = time.perf_counter()
-    # Generating is not measured: it may use more memory than the stages are allowed.
-    with connect(settings.model_copy(update={"duckdb_memory_limit": "4GB"})) as warehouse:
-        ensure_layout(warehouse)
-        for statement in GENERATE:
-            warehouse.execute(statement, [args.journeys])
-        counts = warehouse.query(
-            "select (select count(*) from raw.touchpoints) as touches, "
-            "(select count(*) from raw.orders) as orders, "
-            "(select count(*) from raw.leads) as leads"
-        ).iloc[0]
+    counts = in_child(generate, settings, args.journeys)
     print(
-        f"generated {args.journeys:,} journeys: {counts.touches:,} touches, {counts.orders:,} "
-        f"orders, {counts.leads:,} leads in {time.perf_counter() - started:.1f} s ({folder})\n"
+        f"generated {args.journeys:,} journeys: {counts['touches']:,} touches, "
+        f"{counts['orders']:,} orders, {counts['leads']:,} leads in "
+        f"{time.perf_counter() - started:.1f} s ({folder}); load: {load()}\n"
     )
 
     def learn_weights() -> dict[str, float]:
@@ -208,13 +264,16 @@ def main() -> None:
         print(f"    ({len(weights)} channel weights, Markov order {attribution.markov_order})")
         return {}
 
+    peaks: list[float] = []
     total = sum(
         [
             stage(
+                peaks,
                 "1. paths (staging, identities, conversions)",
                 lambda: run_dbt(["--select", "+int_conversion_paths_built"], folder),
             ),
             stage(
+                peaks,
                 "2. rule-based models + path aggregate (SQL)",
                 lambda: run_dbt(
                     [
@@ -225,8 +284,9 @@ def main() -> None:
                     folder,
                 ),  # fmt: skip
             ),
-            stage("3. Markov + Shapley weights (Python)", learn_weights),
+            stage(peaks, "3. Markov + Shapley weights (Python)", learn_weights),
             stage(
+                peaks,
                 "4. data-driven credit joined back (SQL)",
                 lambda: run_dbt(
                     [
@@ -241,7 +301,25 @@ def main() -> None:
             ),
         ]
     )
-    print(f"\nall models: {total:.2f} s of compute")
+    ours_peak = max(peaks)
+    print(f"\nall models: {total:.2f} s of compute, peak RSS {ours_peak:.0f} MiB; load: {load()}")
+    with connect(settings) as warehouse:  # here: dbt, in this process, holds the file open
+        journeys = warehouse.query(PEER_JOURNEYS)
+    peer = in_child(run_peer, journeys)
+    if "error" in peer:
+        print(f"peer ChannelAttribution not run ({peer['error']}); the issue's figures on this "
+              "machine: heuristics 2.7 s + first-order Markov 3.3 s, 0.5 GB")  # fmt: skip
+    else:
+        print(
+            f"peer ChannelAttribution {peer['version']} on {peer['journeys']:,} journeys: "
+            "heuristics "
+            f"{peer['heuristics_s']:.2f} s, first-order Markov {peer['markov_s']:.2f} s, "
+            f"peak RSS {peer['peak_rss_mb']:.0f} MiB; load: {load()}\n"
+            f"  this pipeline, every model and conversion type: {total:.2f} s, {ours_peak:.0f} MiB"
+            f" | peer, heuristics + one Markov on one conversion type: "
+            f"{peer['heuristics_s'] + peer['markov_s']:.2f} s, {peer['peak_rss_mb']:.0f} MiB"
+        )
+    print(f"RESULT total_s={total:.2f} peak_rss_mb={ours_peak:.0f}")
 
 
 if __name__ == "__main__":

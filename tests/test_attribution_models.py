@@ -239,6 +239,37 @@ def test_markov_weights_and_credit_on_a_hand_computed_chain(warehouse):
     assert o3[("markov", "t6")] == pytest.approx(2 / 3)
 
 
+def test_path_aggregate_counts_converting_and_lost_journeys_per_type(warehouse):
+    # February. Converting: orders o3 'display > paid_search', o4 without touch 'direct', o6
+    # 'direct > direct'; lead l2 (MQL 02-06) 'paid_search > email'; won deals l1 'organic_search'
+    # (60-day lookback) and l2 (02-25) with all four of v8's touches. Journeys of the month: c3
+    # 'display > paid_search', c5 'direct > direct', visitor v8 'paid_search > email >
+    # organic_search > direct'; each is lost for the types its identity did not convert in.
+    rows = warehouse.query(
+        "select conversion_type, path, conversions, non_conversions "
+        "from intermediate.int_attribution_paths_aggregated where period = ?",
+        [FEBRUARY],
+    )
+    actual = {
+        (row.conversion_type, row.path): (int(row.conversions), int(row.non_conversions))
+        for row in rows.itertuples()
+    }
+    v8 = "paid_search > email > organic_search > direct"
+    assert actual == {
+        ("order", "display > paid_search"): (1, 0),
+        ("order", "direct"): (1, 0),
+        ("order", "direct > direct"): (1, 0),
+        ("order", v8): (0, 1),
+        ("lead", "paid_search > email"): (1, 0),
+        ("lead", "display > paid_search"): (0, 1),
+        ("lead", "direct > direct"): (0, 1),
+        ("won_deal", "organic_search"): (1, 0),
+        ("won_deal", v8): (1, 0),
+        ("won_deal", "display > paid_search"): (0, 1),
+        ("won_deal", "direct > direct"): (0, 1),
+    }
+
+
 def test_shapley_values_on_a_hand_computed_game(warehouse):
     # February orders' channel sets and conversion rates: {display, paid_search} 1/1,
     # {direct} 2/2, {paid_search, email, organic_search, direct} 0/1. A coalition is worth the

@@ -52,9 +52,9 @@
     cast({{ value }} as double precision)
 {%- endmacro %}
 
-{#- One row per attribution model: column `model`. -#}
-{% macro attribution_model_rows() -%}
-    {%- for model in attribution_models() %}
+{#- One row per attribution model (by default all of them): column `model`. -#}
+{% macro attribution_model_rows(models=none) -%}
+    {%- for model in models or attribution_models() %}
     select cast('{{ model }}' as varchar) as model
     {%- if not loop.last %}
     union all
@@ -81,32 +81,45 @@
     {{ return(channel) }}
 {% endmacro %}
 
-{#- The channels of a group's touches in time order, joined by ' > ' (an aggregate). `order_by`
-    lists the columns that order the touches; the last must make the order unique. -#}
-{% macro channel_path(channel, order_by) -%}
-    {{ return(adapter.dispatch('channel_path')(channel, order_by)) }}
+{#- The channels of a group's touches in time order (an aggregate), in a form that groups
+    cheaply; channel_path() turns it into the stored text. `order_by` lists the columns that order
+    the touches; the last must make the order unique. -#}
+{% macro channel_sequence(channel, order_by) -%}
+    {{ return(adapter.dispatch('channel_sequence')(channel, order_by)) }}
 {%- endmacro %}
 
-{% macro default__channel_path(channel, order_by) -%}
+{#- A channel_sequence() as text: the channels joined by ' > '. -#}
+{% macro channel_path(sequence) -%}
+    {{ return(adapter.dispatch('channel_path')(sequence)) }}
+{%- endmacro %}
+
+{% macro default__channel_sequence(channel, order_by) -%}
     {{ dbt.listagg(channel, "' > '", 'order by ' ~ order_by | join(', ')) }}
 {%- endmacro %}
 
-{#- DuckDB sorts a list of structs several times faster than it runs an ordered string_agg. -#}
-{% macro duckdb__channel_path(channel, order_by) -%}
-    array_to_string(
-        list_transform(
-            list_sort(
-                list(struct_pack(
-                    {%- for column in order_by %}
-                    sort_key_{{ loop.index }} := {{ column }},
-                    {%- endfor %}
-                    channel := {{ channel }}
-                ))
-            ),
-            touch -> touch.channel
+{% macro default__channel_path(sequence) -%}
+    {{ sequence }}
+{%- endmacro %}
+
+{#- A list: DuckDB sorts a list of structs several times faster than it runs an ordered
+    aggregate, and groups journeys by their lists faster than it joins each list into text (the
+    text is made once per distinct path instead: README, Attribution at scale). -#}
+{% macro duckdb__channel_sequence(channel, order_by) -%}
+    list_transform(
+        list_sort(
+            list(struct_pack(
+                {%- for column in order_by %}
+                sort_key_{{ loop.index }} := {{ column }},
+                {%- endfor %}
+                channel := {{ channel }}
+            ))
         ),
-        ' > '
+        touch -> touch.channel
     )
+{%- endmacro %}
+
+{% macro duckdb__channel_path(sequence) -%}
+    array_to_string({{ sequence }}, ' > ')
 {%- endmacro %}
 
 {#- What a credit row says about its conversion and touch, ahead of `model` and `credit`. -#}

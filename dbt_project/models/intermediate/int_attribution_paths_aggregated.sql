@@ -105,7 +105,7 @@ converting as (
     select
         period,
         conversion_type,
-        {{ channel_path('channel', ['touch_position']) }} as path
+        {{ channel_sequence('channel', ['touch_position']) }} as path
     from conversion_paths
     group by
         conversion_id,
@@ -119,7 +119,7 @@ journeys as (
     select
         period,
         identity_id,
-        {{ channel_path('channel', ['occurred_at', 'touchpoint_id']) }} as path
+        {{ channel_sequence('channel', ['occurred_at', 'touchpoint_id']) }} as path
     from identified_touches
     group by
         period,
@@ -181,7 +181,7 @@ final as (
     select
         period,
         cast(conversion_type as varchar) as conversion_type,
-        path,
+        {{ channel_path('path') }} as path,
         cast(sum(conversions) as bigint) as conversions,
         cast(sum(non_conversions) as bigint) as non_conversions
     from outcomes

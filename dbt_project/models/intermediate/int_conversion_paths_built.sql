@@ -28,24 +28,38 @@ visitor_sightings as (
 ),
 
 -- The visitors whose touches can count for a conversion: its own visitor (leads), and every
--- visitor seen as its customer before it converted.
-conversion_visitors as (
+-- visitor seen as its customer before it converted. Each row carries what the lookback needs and
+-- is materialized, so that the join to the touches below has a single partner: with the
+-- conversions joined there too, DuckDB sometimes joined conversions to touches first on the
+-- lookback's inequality alone (a range join of every conversion with every touch: minutes
+-- instead of seconds at 1M journeys, seen twice in five runs of bench-attribution).
+conversion_visitors as materialized (
 
     select
         conversions.conversion_id,
-        visitor_sightings.visitor_id
-    from conversions
-    inner join visitor_sightings
-        on conversions.customer_id = visitor_sightings.customer_id
-        and visitor_sightings.first_seen_at <= conversions.converted_at
+        conversions.customer_id,
+        conversions.converted_at,
+        conversions.lookback_days,
+        linked.visitor_id
+    from (
+        select
+            conversions.conversion_id,
+            visitor_sightings.visitor_id
+        from conversions
+        inner join visitor_sightings
+            on conversions.customer_id = visitor_sightings.customer_id
+            and visitor_sightings.first_seen_at <= conversions.converted_at
 
-    union
+        union
 
-    select
-        conversion_id,
-        visitor_id
-    from conversions
-    where visitor_id is not null
+        select
+            conversion_id,
+            visitor_id
+        from conversions
+        where visitor_id is not null
+    ) as linked
+    inner join conversions
+        on linked.conversion_id = conversions.conversion_id
 
 ),
 
@@ -67,21 +81,19 @@ matched_touches as (
     union
 
     select
-        conversions.conversion_id,
+        conversion_visitors.conversion_id,
         touchpoints.touchpoint_id,
         touchpoints.occurred_at,
         touchpoints.channel,
         touchpoints.campaign_id
     from conversion_visitors
-    inner join conversions
-        on conversion_visitors.conversion_id = conversions.conversion_id
     inner join touchpoints
         on conversion_visitors.visitor_id = touchpoints.visitor_id
-    where {{ in_lookback_window('touchpoints.occurred_at', 'conversions.converted_at', 'conversions.lookback_days') }}
+    where {{ in_lookback_window('touchpoints.occurred_at', 'conversion_visitors.converted_at', 'conversion_visitors.lookback_days') }}
         and (
             touchpoints.customer_id is null
-            or conversions.customer_id is null
-            or touchpoints.customer_id = conversions.customer_id
+            or conversion_visitors.customer_id is null
+            or touchpoints.customer_id = conversion_visitors.customer_id
         )
 
 ),
