@@ -71,7 +71,8 @@ BAD_ROWS = {
     "bad_timestamp": BadRow(
         "orders",
         "o3,c3,03/01/2025 10:00,completed,USD,10,0\n",
-        "ordered_at: expected a UTC timestamp YYYY-MM-DD HH:MM:SS, got '03/01/2025 10:00'",
+        "ordered_at: expected a timestamp YYYY-MM-DD HH:MM:SS (UTC, or with an offset "
+        "Z, +hh:mm), got '03/01/2025 10:00'",
     ),
     "future_date": BadRow(
         "orders",
@@ -114,7 +115,8 @@ BAD_ROWS = {
         "orders",
         "o3,,2025-01-0x,completed,EUR,10,0\n",
         "customer_id: missing value, expected text; "
-        "ordered_at: expected a UTC timestamp YYYY-MM-DD HH:MM:SS, got '2025-01-0x'; "
+        "ordered_at: expected a timestamp YYYY-MM-DD HH:MM:SS (UTC, or with an offset "
+        "Z, +hh:mm), got '2025-01-0x'; "
         "currency: currency not the reporting currency 'EUR', expected one of USD",
     ),
 }

@@ -81,7 +81,7 @@ def test_a_violating_row_is_quarantined_and_the_period_still_publishes(env: Path
     assert main(["quarantine", "--period", "2025-01", "--table", "nosuch"]) == ExitCode.BAD_INPUT
     assert "'nosuch' is not a table of the input contract" in capsys.readouterr().out
     assert main(["checks", "--period", "2025-01", "--failed"]) == ExitCode.PUBLISHED
-    assert "checks of run" in capsys.readouterr().out
+    assert f"run {outcome.run_id}" in capsys.readouterr().out
 
 
 def test_too_many_quarantined_rows_block_publication_and_keep_the_current_snapshot(

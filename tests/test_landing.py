@@ -72,7 +72,9 @@ def test_violating_rows_are_quarantined_with_reasons_and_the_rest_lands(warehous
     )
     reasons = dict(zip(quarantine["source_row"], quarantine["reason"], strict=True))
     assert (
-        reasons[2] == "ordered_at: expected a UTC timestamp YYYY-MM-DD HH:MM:SS, got '2025-01-0x'"
+        reasons[2]
+        == "ordered_at: expected a timestamp YYYY-MM-DD HH:MM:SS (UTC, or with an offset Z, "
+        "+hh:mm), got '2025-01-0x'"
     )
     assert reasons[3] == "gross_amount: expected a value >= 0, got '-3'"
     assert reasons[4] == "customer_id: missing value, expected text"

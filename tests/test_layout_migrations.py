@@ -72,3 +72,10 @@ def test_older_raw_tables_get_missing_columns_and_wider_decimals(warehouse):
     assert [(row.order_id, Decimal(row.gross_amount), row.discount_amount) for row in rows] == [
         ("o1", Decimal("12.34"), None)
     ]
+
+
+def test_a_dropped_schema_is_laid_out_again(warehouse):
+    ensure_layout(warehouse)
+    warehouse.execute("drop schema raw cascade")
+    ensure_layout(warehouse)
+    assert warehouse.rows("select count(*) as n from raw.orders") == [(0,)]

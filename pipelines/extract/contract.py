@@ -54,10 +54,15 @@ EXPECTED_FORMATS: dict[ColumnType, str] = {
     ColumnType.INTEGER: "a whole number",
     ColumnType.DECIMAL: "a decimal number",
     ColumnType.DATE: "a date YYYY-MM-DD",
-    ColumnType.TIMESTAMP: "a UTC timestamp YYYY-MM-DD HH:MM:SS",
+    ColumnType.TIMESTAMP: "a timestamp YYYY-MM-DD HH:MM:SS (UTC, or with an offset Z, +hh:mm)",
     ColumnType.MONTH: "a month YYYY-MM",
     ColumnType.PERIOD: "a period YYYY-MM or YYYY-Qn",
 }
+
+
+# The longest text a string value may hold: longer is a broken export (a shifted column, a whole
+# document in a cell), quarantined rather than carried into every model.
+MAX_TEXT_LENGTH = 1000
 
 
 class Column(BaseModel):
@@ -66,6 +71,8 @@ class Column(BaseModel):
     name: str = ""
     type: ColumnType
     nullable: bool = False
+    # Personal data: its values are never echoed in a quarantine reason.
+    pii: bool = False
     min: float | None = None
     values: list[str] | None = None
     values_from: str | None = Field(default=None, pattern="^(channels|currencies)$")

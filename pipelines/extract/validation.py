@@ -15,17 +15,35 @@ from pipelines.extract.contract import (
     DECIMAL_SCALE,
     DECIMAL_TYPE,
     EXPECTED_FORMATS,
+    MAX_TEXT_LENGTH,
     Column,
     ColumnType,
     Table,
 )
 
+# Stored timestamps are UTC. A value ending in an offset (Z, +hh, +hh:mm, +hhmm; DuckDB writes a
+# time zone aware Parquet value as text with one) is converted to UTC, so its month follows from
+# the converted value; a value without one is UTC as written, whatever the host's or session's
+# zone. A time without seconds gets ':00' before its offset, the form DuckDB parses. (A date
+# alone ends like an offset, '-31': a time must be there too.)
+TIMESTAMP_PARSER = (
+    r"case when regexp_matches({v}, '(Z|z|[+-]\d{{2}}(:?\d{{2}})?)$') "
+    r"and regexp_matches({v}, '\d:\d{{2}}') "
+    r"then timezone('UTC', try_cast(regexp_replace({v}, '([T ]\d{{2}}:\d{{2}})([-+Zz])', "
+    r"'\1:00\2') as timestamptz)) "
+    r"else try_cast({v} as timestamp) end"
+)
+
 # How a trimmed text value parses into its contract type; NULL means it does not parse.
 PARSERS: dict[ColumnType, str] = {
-    ColumnType.INTEGER: "try_cast({v} as bigint)",
+    # A whole number ('3', '3.0'): a fraction is not rounded away, the row is quarantined.
+    ColumnType.INTEGER: (
+        r"case when regexp_full_match({v}, '[+-]?\d+(\.0*)?') "
+        "then try_cast(split_part({v}, '.', 1) as bigint) end"
+    ),
     ColumnType.DECIMAL: f"try_cast({{v}} as {DECIMAL_TYPE})",
     ColumnType.DATE: "try_cast({v} as date)",
-    ColumnType.TIMESTAMP: "try_cast({v} as timestamp)",
+    ColumnType.TIMESTAMP: TIMESTAMP_PARSER,
     ColumnType.MONTH: "cast(try_strptime({v}, '%Y-%m') as date)",
     ColumnType.PERIOD: (
         "case when regexp_full_match({v}, '\\d{{4}}-(0[1-9]|1[0-2]|Q[1-4])') then {v} end"
@@ -41,6 +59,13 @@ DECIMAL_PLACES = (
 )
 
 DATED_TYPES = (ColumnType.DATE, ColumnType.TIMESTAMP, ColumnType.MONTH)
+
+# Control characters a text value must not carry (tab, line feed and carriage return may).
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+# Shapes of personal data masked in a quarantine reason whatever column they arrived in (an
+# email shifted into a date column): an email address, a phone number with a + or separators.
+EMAIL_SHAPE = r"[^\s@,;]+@[^\s@,;]+"
+PHONE_SHAPE = r"\+\d[\d ().-]{6,}\d|\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}"
 
 
 def _trimmed(column: Column) -> str:
@@ -79,13 +104,40 @@ def value_set_parameter(table: Table, column: Column) -> str | None:
     return None
 
 
+def _shown(column: Column) -> str:
+    """The value as a reason quotes it: never a PII column's; elsewhere control characters, and
+    text shaped like an email address or a phone number, masked (reasons reach BI)."""
+    if column.pii:
+        return "'(withheld: personal data)'"
+    masked = text_value(column)
+    for shape, mask in (
+        (CONTROL_CHARACTERS, "?"),
+        (EMAIL_SHAPE, "<email>"),
+        (PHONE_SHAPE, "<phone>"),
+    ):
+        masked = f"regexp_replace({masked}, '{shape}', '{mask}', 'g')"
+    return f"'''' || {masked} || ''''"
+
+
+def _text_problems(column: Column) -> list[str]:
+    """A text value with a control character (a NUL byte PostgreSQL cannot store, a broken
+    export) or longer than MAX_TEXT_LENGTH is quarantined, not carried into the models."""
+    name, text = column.name, text_value(column)
+    return [
+        f"case when regexp_matches({text}, '{CONTROL_CHARACTERS}') "
+        f"then '{name}: control character (such as NUL) in the text, expected plain text' end",
+        f"case when length({text}) > {MAX_TEXT_LENGTH} then '{name}: ' || length({text}) "
+        f"|| ' characters, expected at most {MAX_TEXT_LENGTH}' end",
+    ]
+
+
 def _type_problems(column: Column) -> list[str]:
     """The value does not parse; for a decimal, why: out of range or too many decimal places
     (either would be rounded or lost by the warehouse type, so the row is quarantined)."""
     name, text, typed = column.name, text_value(column), typed_name(column)
-    shown = f"'''' || {text} || ''''"
+    shown = _shown(column)
     if column.type is ColumnType.STRING:
-        return []
+        return _text_problems(column)
     if column.type is not ColumnType.DECIMAL:
         expected = EXPECTED_FORMATS[column.type]
         return [
@@ -107,7 +159,7 @@ def column_problems(table: Table, column: Column) -> list[str]:
     """SQL expressions, one per rule, each a problem text or NULL."""
     name, text, typed = column.name, text_value(column), typed_name(column)
     expected = EXPECTED_FORMATS[column.type]
-    shown = f"'''' || {text} || ''''"
+    shown = _shown(column)
     problems = []
     if not column.nullable:
         problems.append(

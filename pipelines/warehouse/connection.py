@@ -136,6 +136,8 @@ class DuckDBWarehouse(Warehouse):
         if not MEMORY_LIMIT.match(memory_limit):
             raise WarehouseError(f"memory limit {memory_limit!r}: expected e.g. 4GB or 512MB")
         self.connection.execute(f"set memory_limit = '{memory_limit}'")
+        # Timestamps are UTC: a zone-aware value renders and converts the same on any host.
+        self.connection.execute("set TimeZone = 'UTC'")
         self._in_transaction = False
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> None:
@@ -227,7 +229,8 @@ class PostgresWarehouse(Warehouse):
         import psycopg2
 
         try:
-            self.connection = psycopg2.connect(url)
+            # Timestamps are UTC, whatever the server's or the role's default zone.
+            self.connection = psycopg2.connect(url, options="-c TimeZone=UTC")
         except psycopg2.OperationalError as error:
             host = url.split("@")[-1]
             raise WarehouseError(f"cannot connect to PostgreSQL at {host}: {error}") from None
@@ -267,6 +270,7 @@ class PostgresWarehouse(Warehouse):
         """An in-memory DuckDB of its own: the checked rows reach PostgreSQL by COPY, which
         runs on the reader, so a file is read and written in one thread (as land_table does)."""
         reader = duckdb.connect()
+        reader.execute("set TimeZone = 'UTC'")
         reader.execute(f"attach ':memory:' as {LANDING_DATABASE}")
         return reader
 

@@ -9,6 +9,7 @@ transaction and queues every new BI query behind itself."""
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 
 from pipelines.extract.contract import (
@@ -207,6 +208,7 @@ LAYOUT_VERSIONS_DDL = """
 # PostgreSQL: how long a migration waits for a lock a reader holds before it gives up (a waiting
 # ACCESS EXCLUSIVE request queues every new reader behind it, so it must not wait long).
 MIGRATION_LOCK_TIMEOUT = "5s"
+TABLE_CREATED = re.compile(r"create table if not exists (\w+)\.(\w+)")
 # Advisory lock key of migrations: two processes never apply the layout at once.
 MIGRATION_LOCK_KEY = 0x5C02_0001
 
@@ -229,10 +231,24 @@ def layout_hash() -> str:
 
 
 def ensure_layout(warehouse: Warehouse) -> None:
-    """The layout of this code in place: one cheap read when it already is, a migration when the
-    warehouse is new or was laid out by other code."""
-    if recorded_layout_hash(warehouse) != layout_hash():
+    """The layout of this code in place: two cheap reads when it already is, a migration when the
+    warehouse is new, was laid out by other code or lost a table."""
+    if recorded_layout_hash(warehouse) != layout_hash() or _missing_tables(warehouse):
         migrate(warehouse)
+
+
+def _missing_tables(warehouse: Warehouse) -> set[tuple[str, str]]:
+    """The layout's tables the warehouse does not have (someone dropped a schema or a table)."""
+    expected = {
+        (match.group(1), match.group(2))
+        for statement in layout_statements()
+        if (match := TABLE_CREATED.match(statement.strip()))
+    }
+    present = warehouse.rows(
+        "select schemaname, tablename from pg_catalog.pg_tables "
+        "where schemaname in ('raw', 'quality', 'intermediate', 'scorecard')"
+    )
+    return expected - {(row.schemaname, row.tablename) for row in present}
 
 
 def recorded_layout_hash(warehouse: Warehouse) -> str | None:
@@ -259,7 +275,7 @@ def migrate(warehouse: Warehouse) -> bool:
             if warehouse.target is Target.POSTGRES:
                 warehouse.execute("select pg_advisory_xact_lock(?)", [MIGRATION_LOCK_KEY])
                 warehouse.execute(f"set local lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'")
-            if recorded_layout_hash(warehouse) == current:
+            if recorded_layout_hash(warehouse) == current and not _missing_tables(warehouse):
                 return False
             for statement in layout_statements():
                 warehouse.execute(statement)
