@@ -190,6 +190,12 @@ def generate(settings: Settings, journeys: int) -> dict:
         ensure_layout(warehouse)
         for statement in GENERATE:
             warehouse.execute(statement, [journeys])
+        # Each table's batch logged as landing logs it: staging reads a month's newest batch.
+        warehouse.execute(
+            "insert into quality.landed_batches "
+            "select 'bench', table_name, date '2025-03-01', 'benchmark', 0, 0, 0, now() "
+            "from (values ('touchpoints'), ('customers'), ('orders'), ('leads')) as t(table_name)"
+        )
         counts = warehouse.query(
             "select (select count(*) from raw.touchpoints) as touches, "
             "(select count(*) from raw.orders) as orders, "

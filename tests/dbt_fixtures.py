@@ -80,11 +80,22 @@ class ScratchWarehouse:
                         raise ValueError(f"raw.{table_name} has no columns {sorted(unknown)}")
                     full_row = {**DEFAULT_BATCH, **row}
                     warehouse.execute(sql, [full_row.get(column) for column in columns])
-                batches = {(r.get("_batch_id", "fixture"), r.get("_period")) for r in rows}
-                for batch_id, period in batches:
-                    self.log_landed_batch(table_name, period or DEFAULT_BATCH["_period"], batch_id)
+                batches = {
+                    tuple(
+                        {**DEFAULT_BATCH, **row}[c] for c in ("_batch_id", "_period", "_loaded_at")
+                    )
+                    for row in rows
+                }
+                for batch_id, period, loaded_at in batches:
+                    self.log_landed_batch(table_name, period, batch_id, loaded_at)
 
-    def log_landed_batch(self, table_name: str, period: date, batch_id: str = "fixture") -> None:
+    def log_landed_batch(
+        self,
+        table_name: str,
+        period: date,
+        batch_id: str = "fixture",
+        loaded_at: datetime = DEFAULT_BATCH["_loaded_at"],
+    ) -> None:
         """A row of quality.landed_batches, as landing writes for every file (a header-only one
         too: `insert` logs the batches of the rows it appends, this alone an empty file)."""
         with connect(self.settings) as warehouse:
@@ -92,7 +103,7 @@ class ScratchWarehouse:
                 "insert into quality.landed_batches (batch_id, table_name, period, source, "
                 "rows_read, rows_landed, rows_quarantined, loaded_at) "
                 "values (?, ?, ?, 'tests', 0, 0, 0, ?)",
-                [batch_id, table_name, period, DEFAULT_BATCH["_loaded_at"]],
+                [batch_id, table_name, period, loaded_at],
             )
 
     def dbt(

@@ -39,28 +39,28 @@ MODELS = (
     "shapley",
 )
 
+RELANDED_AT = timestamp("2025-01-28 00:00")
+
 RAW_ROWS = {
     "customers": [customer_row(c) for c in ("c1", "c2", "c3", "c4", "c5")],
     "orders": [
         # o1: net 120 - 20 discount - 10 refund = 90
         order_row("o1", "c1", "2025-01-20 12:00", gross=120, discount=20),
-        # o2 landed twice: the later load wins (net 50 - 5 = 45)
-        order_row(
-            "o2", "c2", "2025-01-25 09:00", gross=40, _loaded_at=timestamp("2025-01-26 00:00")
+        # o2 first sent at 40; the January file sent again, corrected: its newest batch counts
+        # (o2 net 50 - 5 = 45)
+        order_row("o2", "c2", "2025-01-25 09:00", gross=40),
+        *(
+            order_row(*fields, **amounts, _batch_id="relanded", _loaded_at=RELANDED_AT)
+            for fields, amounts in (
+                (("o1", "c1", "2025-01-20 12:00"), {"gross": 120, "discount": 20}),
+                (("o2", "c2", "2025-01-25 09:00"), {"gross": 50, "discount": 5}),
+                (("o5", "c1", "2025-01-21 12:00"), {"gross": 999, "status": "cancelled"}),
+            )
         ),
-        order_row(
-            "o2",
-            "c2",
-            "2025-01-25 09:00",
-            gross=50,
-            discount=5,
-            _batch_id="relanded",
-            _loaded_at=timestamp("2025-01-28 00:00"),
-        ),
-        order_row("o3", "c3", "2025-02-10 12:00", gross=60),
-        order_row("o4", "c4", "2025-02-15 12:00", gross=30),
+        order_row("o3", "c3", "2025-02-10 12:00", gross=60, _period=FEBRUARY),
+        order_row("o4", "c4", "2025-02-15 12:00", gross=30, _period=FEBRUARY),
         order_row("o5", "c1", "2025-01-21 12:00", gross=999, status="cancelled"),
-        order_row("o6", "c5", "2025-02-20 12:00", gross=20),
+        order_row("o6", "c5", "2025-02-20 12:00", gross=20, _period=FEBRUARY),
     ],
     "refunds": [refund_row("r1", "o1", "2025-02-03 10:00", amount=10)],
     "touchpoints": [

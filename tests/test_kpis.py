@@ -29,6 +29,23 @@ from tests.dbt_fixtures import (
 
 MARCH = date(2025, 3, 1)
 
+R2_PROPOSALS = manual_kpi_row("2025-03", "rep", "r2", "innovation_proposals", 2)
+MANUAL_KPIS_FIRST_SENT = [
+    manual_kpi_row("2025-03", "team", "team_sales", "training_completion", 0.8),
+    manual_kpi_row("2025-03", "team", "team_sales", "compliance_rate", 0.95),
+    manual_kpi_row("2025-03", "team", "team_sales", "innovation_proposals", 7),
+    manual_kpi_row("2025-03", "rep", "r2", "training_completion", 0.5),
+    manual_kpi_row("2025-03", "rep", "r2", "compliance_rate", 1),
+    R2_PROPOSALS,
+    # r1 entered training completion only
+    manual_kpi_row("2025-03", "rep", "r1", "training_completion", 0.9),
+    manual_kpi_row("2025-03", "rep", "r5", "compliance_rate", 0.7),
+    # ignored: entity types without manual KPIs, a rep nobody knows
+    manual_kpi_row("2025-03", "company", "company", "training_completion", 0.6),
+    manual_kpi_row("2025-03", "channel", "paid_search", "innovation_proposals", 4),
+    manual_kpi_row("2025-03", "rep", "r9", "innovation_proposals", 4),
+]
+
 RAW_ROWS = {
     # team_east reports to team_sales; team_partners to the company
     "teams": [
@@ -262,30 +279,14 @@ RAW_ROWS = {
         survey_row("s7", "c5", "2025-03-19 10:00", 8, "nps_0_10"),  # no owner, passive
         survey_row("s8", "c1", "2025-02-20 10:00", 1, "rating_1_5"),  # February
     ],
+    # The March file sent twice, corrected: only its newest batch counts (r2's 3, not 2).
     "manual_kpis": [
-        manual_kpi_row("2025-03", "team", "team_sales", "training_completion", 0.8),
-        manual_kpi_row("2025-03", "team", "team_sales", "compliance_rate", 0.95),
-        manual_kpi_row("2025-03", "team", "team_sales", "innovation_proposals", 7),
-        manual_kpi_row("2025-03", "rep", "r2", "training_completion", 0.5),
-        manual_kpi_row("2025-03", "rep", "r2", "compliance_rate", 1),
-        # landed twice: the later load wins
-        manual_kpi_row("2025-03", "rep", "r2", "innovation_proposals", 2),
-        manual_kpi_row(
-            "2025-03",
-            "rep",
-            "r2",
-            "innovation_proposals",
-            3,
-            _batch_id="relanded",
-            _loaded_at=datetime(2025, 4, 2),
+        *MANUAL_KPIS_FIRST_SENT,
+        *(
+            {**row, "value": 3 if row is R2_PROPOSALS else row["value"], "_batch_id": "relanded"}
+            | {"_loaded_at": datetime(2025, 4, 2)}
+            for row in MANUAL_KPIS_FIRST_SENT
         ),
-        # r1 entered training completion only
-        manual_kpi_row("2025-03", "rep", "r1", "training_completion", 0.9),
-        manual_kpi_row("2025-03", "rep", "r5", "compliance_rate", 0.7),
-        # ignored: entity types without manual KPIs, a rep nobody knows
-        manual_kpi_row("2025-03", "company", "company", "training_completion", 0.6),
-        manual_kpi_row("2025-03", "channel", "paid_search", "innovation_proposals", 4),
-        manual_kpi_row("2025-03", "rep", "r9", "innovation_proposals", 4),
     ],
 }
 
