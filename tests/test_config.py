@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.config import ConfigError, PipelineConfig, load_pipeline_config, load_yaml_model
-from pipelines.settings import Settings
+from pipelines.settings import Settings, Target
 
 
 def test_shipped_pipeline_config_is_valid():
@@ -57,7 +57,9 @@ def test_attribution_shares_over_one_are_refused(tmp_path):
 def test_the_duckdb_memory_limit_reaches_the_warehouse_and_dbt(tmp_path):
     from pipelines.warehouse import connect
 
-    settings = Settings(warehouse=tmp_path / "w.duckdb", duckdb_memory_limit="512MB")
+    settings = Settings(
+        target=Target.DUCKDB, warehouse=tmp_path / "w.duckdb", duckdb_memory_limit="512MB"
+    )
     assert settings.dbt_env()["SCORECARD_DUCKDB_MEMORY_LIMIT"] == "512MB"
     with connect(settings) as warehouse:
         assert warehouse.scalar("select current_setting('memory_limit')") == "488.2 MiB"

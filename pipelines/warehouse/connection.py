@@ -176,6 +176,7 @@ class DuckDBWarehouse(Warehouse):
         the checked rows live in the in-memory `landing` database, and this process writes one
         batch at a time to the warehouse)."""
         reader = self.connection.cursor()
+        reader.execute("set TimeZone = 'UTC'")  # a cursor is a session of its own
         reader.execute(f"attach if not exists ':memory:' as {LANDING_DATABASE}")
         return reader
 
