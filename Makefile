@@ -9,7 +9,7 @@ DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -not -pat
 # A deployment (SCORECARD_HOME, an absolute path) keeps its Dagster instance in its own data/.
 export DAGSTER_HOME ?= $(or $(SCORECARD_HOME),$(CURDIR))/data/dagster_home
 
-.PHONY: install manifest demo test lint dagster bench-run bench-attribution bench-backfill bench-validation bench-landing lock clean
+.PHONY: install manifest demo test lint dagster bench-run bench-attribution bench-backfill bench-validation bench-landing bench-scale lock clean
 
 install: $(VENV)/.installed
 
@@ -64,3 +64,6 @@ lock:
 
 clean:
 	rm -rf $(VENV) data dbt_project/target
+
+bench-scale: install manifest
+	$(BIN)/python -m benchmarks.scale

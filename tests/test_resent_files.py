@@ -8,10 +8,16 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from pipelines.config import load_pipeline_config
 from pipelines.exit_codes import ExitCode
-from tests.pipeline_runs import FIRST, generate_small, query, run, scalar
+from pipelines.extract.contract import load_contract
+from pipelines.extract.landing import LandingRules, land_table
+from pipelines.settings import get_settings
+from pipelines.warehouse import connect
+from tests.pipeline_runs import FIRST, SECOND, generate_small, query, run, scalar
 
 pytestmark = pytest.mark.integration
 
@@ -62,3 +68,53 @@ def test_a_corrected_file_retracts_a_removed_row_and_replaces_a_changed_one(isol
     )
     assert scalar("select count(*) from scorecard.snapshots") == 2
     assert company_revenue() != revenue_before
+
+
+def test_touchpoints_are_staged_by_month_and_a_month_resent_without_its_run_is_restaged(
+    isolated_env,
+):
+    """stg_marketing__touchpoints is a table built by month: a run rebuilds its own months, leaves
+    the others as they were, and also rebuilds a month whose newest batch landed without a dbt
+    run (here: January's corrected file landed alone, as by a run that stopped after landing),
+    so February's lookback reads January's corrected touches."""
+    generate_small(isolated_env / "landing", last=SECOND)
+    assert run(FIRST, SECOND).exit_code is ExitCode.PUBLISHED
+    staged_before = query(
+        "select period, count(*) as touches from staging.stg_marketing__touchpoints group by 1"
+    ).set_index("period")["touches"]
+
+    january = isolated_env / "landing" / "touchpoints" / "2025-01.csv"
+    with january.open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    kept = rows[: len(rows) // 2]
+    with january.open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(kept)
+    settings = get_settings()
+    table = load_contract().tables["touchpoints"]
+    with connect(settings) as warehouse:
+        land_table(
+            warehouse,
+            settings.landing,
+            table,
+            [FIRST],
+            LandingRules.configured(load_pipeline_config(), settings.currency),
+        )
+
+    assert run(SECOND, SECOND).exit_code is ExitCode.PUBLISHED
+    staged = query(
+        "select period, count(*) as touches, count(distinct batch_id) as batches "
+        "from staging.stg_marketing__touchpoints group by 1 order by 1"
+    ).set_index("period")
+    january_touches = int(staged.loc[pd.Timestamp(FIRST), "touches"])
+    assert january_touches == len(kept) < staged_before.loc[pd.Timestamp(FIRST)]
+    assert staged.loc[pd.Timestamp(SECOND), "touches"] == staged_before.loc[pd.Timestamp(SECOND)]
+    assert set(staged["batches"]) == {1}  # one batch per month: the newest
+    removed = {row["touchpoint_id"] for row in rows[len(rows) // 2 :]}
+    credited = set(
+        query(
+            "select distinct touchpoint_id from marts.fct_attribution where period = ?", [SECOND]
+        )["touchpoint_id"]
+    )
+    assert not credited & removed

@@ -22,20 +22,56 @@
             ) as _recency
         from {{ relation }}
         {%- if semantics == 'replace' %}
-        where _batch_id in (
-            select batch_id
-            from (
-                select
-                    batch_id,
-                    row_number() over (
-                        partition by period order by loaded_at desc, batch_id desc
-                    ) as newest
-                from {{ source('quality', 'landed_batches') }}
-                where table_name = '{{ model.name.split('__')[1] }}'
-            ) as batches
-            where newest = 1
-        )
+        where _batch_id in (select batch_id from ({{ newest_batches() }}) as newest)
         {%- endif %}
     ) as ranked
     where _recency = 1
+{%- endmacro %}
+
+
+{#- Each month's newest landed batch of the model's raw table (columns batch_id, period). -#}
+{% macro newest_batches() -%}
+    select batch_id, period
+    from (
+        select
+            batch_id,
+            period,
+            row_number() over (partition by period order by loaded_at desc, batch_id desc) as newest
+        from {{ source('quality', 'landed_batches') }}
+        where table_name = '{{ model.name.split('__')[1] }}'
+    ) as batches
+    where newest = 1
+{%- endmacro %}
+
+{#- Staging tables of high-volume event tables (touchpoints) are built by month (config
+    `staged_by_month()`), so that a run's cost follows its months, not the history: a view would
+    deduplicate every month ever landed for every reader. The months a run (re)builds: its own,
+    and every month whose newest landed batch the table does not hold yet (landed by a run that
+    stopped before dbt, or re-sent). Their rows are deleted first (pre-hook), then inserted again
+    from raw; a key is unique within its month (`latest_rows` over (_period, key)). The same
+    subquery, evaluated after the delete, names the same months. -#}
+{% macro months_to_stage() -%}
+    select period
+    from ({{ newest_batches() }}) as newest
+    where {{ in_period_range('period') }}
+    {%- if is_incremental() %}
+        or batch_id not in (select distinct batch_id from {{ this }})
+    {%- endif %}
+{%- endmacro %}
+
+{% macro delete_months_to_stage() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where period in ({{ months_to_stage() }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The config of a staging table built by month (see months_to_stage). -#}
+{% macro staged_by_month() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_months_to_stage() }}",
+        tags=['staged_by_month'],
+    ) }}
 {%- endmacro %}

@@ -9,9 +9,14 @@ credits as (
 
 ),
 
-orders as (
+-- Keyed by conversion id (`order:<order_id>`), so the join below is one equality: with the
+-- conversion type in the join condition too, DuckDB planned a nested loop join (minutes).
+order_costs as (
 
-    select * from {{ ref('int_orders_valued') }}
+    select
+        'order:' || order_id as conversion_id,
+        cost_of_goods
+    from {{ ref('int_orders_valued') }}
     where {{ in_period_range('ordered_at') }}
 
 ),
@@ -20,11 +25,10 @@ credits_with_cost as (
 
     select
         credits.*,
-        coalesce(orders.cost_of_goods, 0) as cost_of_goods
+        coalesce(order_costs.cost_of_goods, 0) as cost_of_goods
     from credits
-    left join orders
-        on credits.conversion_type = 'order'
-        and credits.conversion_id = 'order:' || orders.order_id
+    left join order_costs
+        on credits.conversion_id = order_costs.conversion_id
 
 ),
 

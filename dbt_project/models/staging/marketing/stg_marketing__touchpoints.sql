@@ -1,14 +1,21 @@
+{{ staged_by_month() }}
+
+-- Built by month (macro months_to_stage): a touch belongs to the month of the file it came in.
+
 with
 
 source as (
 
     select * from {{ source('marketing', 'touchpoints') }}
+    {%- if is_incremental() %}
+    where _period in ({{ months_to_stage() }})
+    {%- endif %}
 
 ),
 
 deduplicated as (
 
-    {{ latest_rows('source', ['touchpoint_id']) }}
+    {{ latest_rows('source', ['_period', 'touchpoint_id']) }}
 
 ),
 
@@ -22,6 +29,7 @@ renamed as (
         channel,
         campaign_id,
         touch_type,
+        _period as period,
         _batch_id as batch_id
 
     from deduplicated
