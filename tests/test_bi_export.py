@@ -14,12 +14,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from assets.dbt_project import MANIFEST_PATH
 from pipelines.exit_codes import ExitCode
 from pipelines.failpoints import FAILPOINT_ENV
 from pipelines.settings import get_settings
-from pipelines.snapshot.bi_export import refresh_bi_copy
+from pipelines.snapshot.bi_export import PERIOD_TABLES, refresh_bi_copy
 from pipelines.warehouse import connect
-from tests.pipeline_runs import FIRST, generate_small, run
+from tests.pipeline_runs import FIRST, SECOND, generate_small, run
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -159,3 +160,42 @@ def test_a_copy_named_like_a_schema_is_refused(isolated_env, monkeypatch):
         pytest.raises(ValueError, match="must not be a schema name"),
     ):
         refresh_bi_copy(warehouse, settings)
+
+
+def test_the_period_tables_are_the_marts_rebuilt_by_month():
+    manifest = json.loads(MANIFEST_PATH.read_text())
+    tagged = {
+        f"{node['config']['schema']}.{node['name']}"
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and "period" in node["config"]["tags"]
+    }
+    assert set(PERIOD_TABLES) == tagged
+
+
+def _rows(database: Path, sql: str, params: list[object]) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+@pytest.mark.integration
+def test_an_export_replaces_only_the_months_with_a_new_snapshot(published):
+    """The cost of an export follows the run's months: a month without a new snapshot is left as
+    the copy had it (a marker written into January's rows survives February's run), the run's
+    month equals the warehouse, and a new snapshot of January replaces January."""
+    settings = get_settings()
+    copy, warehouse = settings.bi_copy_path, settings.warehouse
+    with duckdb.connect(str(copy)) as bi:
+        bi.execute("update marts.fct_attribution set credit = -1 where period = ?", [FIRST])
+    credits = "select * from marts.fct_attribution where period = ? order by all"
+    generate_small(published / "landing", last=SECOND)
+
+    outcome = run(SECOND, SECOND)
+    assert outcome.exit_code is ExitCode.PUBLISHED, outcome.problems
+    assert {row[0] for row in _rows(copy, "select distinct credit from marts.fct_attribution "
+                                          "where period = ?", [FIRST])} == {-1}  # fmt: skip
+    assert _rows(copy, credits, [SECOND]) == _rows(warehouse, credits, [SECOND])
+    count = "select count(*) from marts.fct_kpi"
+    assert _rows(copy, count, []) == _rows(warehouse, count, [])
+
+    assert run(FIRST, FIRST).exit_code is ExitCode.PUBLISHED
+    assert _rows(copy, credits, [FIRST]) == _rows(warehouse, credits, [FIRST])

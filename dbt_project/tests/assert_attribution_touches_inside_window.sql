@@ -1,6 +1,8 @@
 -- Reconciliation: every credited touch of the run's range is a real touch of the conversion's
 -- lookback window (strictly before the conversion, at most its type's lookback_days earlier).
--- Only the synthetic touch of a conversion without any touch has no touchpoint_id.
+-- Only the synthetic touch of a conversion without any touch has no touchpoint_id. Staging holds
+-- a touch per month (the same id sent in two months' files is two touches): a credited touch
+-- passes when one of the touches of its id lies in the window.
 
 {{ config(severity='error', meta={'dagster': {'ref': {'name': 'fct_attribution'}}}) }}
 
@@ -28,21 +30,26 @@ checked as (
         attribution.touchpoint_id,
         attribution.converted_at,
         attribution.path_length,
-        touchpoints.occurred_at
+        max(touchpoints.occurred_at) as occurred_at,
+        coalesce(
+            bool_or(
+                {{ in_lookback_window('touchpoints.occurred_at', 'attribution.converted_at', lookback_days_of('attribution.conversion_type')) }}
+            ),
+            false
+        ) as inside_window
     from attribution
     left join touchpoints
         on attribution.touchpoint_id = touchpoints.touchpoint_id
+    group by
+        attribution.conversion_id,
+        attribution.conversion_type,
+        attribution.model,
+        attribution.touchpoint_id,
+        attribution.converted_at,
+        attribution.path_length
 
 )
 
 select * from checked
 where (touchpoint_id is null and path_length <> 1)
-    or (
-        touchpoint_id is not null
-        and (
-            occurred_at is null
-            or not (
-                {{ in_lookback_window('occurred_at', 'converted_at', lookback_days_of('conversion_type')) }}
-            )
-        )
-    )
+    or (touchpoint_id is not null and not inside_window)

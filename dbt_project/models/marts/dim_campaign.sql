@@ -40,14 +40,19 @@ sightings as (
 
     union all
 
+    -- Pre-aggregated: only each campaign and channel's latest touch can rank first, and the
+    -- touches are the largest table (a window over every touch ever cost seconds per run).
     select
         campaign_id,
         cast(null as varchar) as campaign_name,
         channel,
         2 as source_priority,
-        occurred_at as seen_at
+        max(occurred_at) as seen_at
     from touchpoints
     where campaign_id is not null
+    group by
+        campaign_id,
+        channel
 
     union all
 
