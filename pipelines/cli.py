@@ -266,66 +266,87 @@ def _by_entity_type(rows: Sequence[Row]) -> dict[str, list[Row]]:
     return groups
 
 
-def _check_entity_filter(warehouse: Warehouse, args: argparse.Namespace) -> None:
-    """An --entity that no published scorecard knows is a mistake (exit 2), not an empty
-    scorecard (argparse checks --entity-type)."""
-    if not args.entity or not warehouse.rows(
-        "select entity_id from scorecard.entity_scores limit 1"
-    ):
-        return  # nothing asked, or nothing published yet: the command says so
-    if not warehouse.rows(
-        "select entity_id from scorecard.entity_scores where entity_id = ? limit 1", [args.entity]
-    ):
-        raise ValueError(f"no entity '{args.entity}' in any published scorecard")
-
-
 def cmd_show(args: argparse.Namespace) -> int:
+    """A period nothing was published for, an entity or version nothing was scored for: exit 2
+    naming it (pipelines/read_arguments.py)."""
+    from pipelines import read_arguments
+
     first, last = parse_span(args.period)
+    if args.version and first != last:
+        raise ValueError(
+            "--version shows one month's snapshot; a quarter or year rolls up current snapshots"
+        )
     with published_warehouse() as warehouse:
-        _check_entity_filter(warehouse, args)
+        read_arguments.require_published(warehouse, first, last, args.period)
+        if args.entity:
+            read_arguments.require_entity(warehouse, args.entity)
         if first == last:
             return _show_month(warehouse, first, args)
         return _show_span(warehouse, first, last, args)
 
 
+@dataclass(frozen=True)
+class _Scores:
+    """Where a month's scores are read: its current snapshot (the views), or the snapshot of a
+    chosen version (the tables, by snapshot id)."""
+
+    entities: str
+    kpis: str
+    column: str
+    value: str | date
+
+    @classmethod
+    def of(cls, warehouse: Warehouse, period: date, version: str | None) -> _Scores:
+        if version is None:
+            return cls(
+                "scorecard.current_entity_scores", "scorecard.current_kpi_scores", "period", period
+            )
+        from pipelines.read_arguments import snapshot_under
+
+        snapshot = snapshot_under(warehouse, period, version)
+        return cls("scorecard.entity_scores", "scorecard.kpi_scores", "snapshot_id", snapshot)
+
+
 def _show_month(warehouse: Warehouse, period: date, args: argparse.Namespace) -> int:
-    """Grade, total, rank, roll-up per entity; the KPI breakdown for one entity or entity type."""
+    """Grade, total, rank, roll-up per entity; the KPI breakdown for one entity or entity type.
+    With --version, the month's latest snapshot scored under that version."""
+    source = _Scores.of(warehouse, period, args.version)
     conditions, params = _entity_filter(args, "scores")
     scores = warehouse.rows(
         f"""
-        select * from scorecard.current_entity_scores as scores
-        where scores.period = ? {conditions}
+        select * from {source.entities} as scores
+        where scores.{source.column} = ? {conditions}
         order by {ENTITY_ORDER}, peer_group, rank nulls last, entity_id
         """,
-        [period, *params],
+        [source.value, *params],
     )
+    label = month_label(period) + (f" · version {args.version}" if args.version else "")
     if not scores:
-        console.print(f"No published scorecard for {month_label(period)}.")
+        console.print(f"No {args.entity_type or 'entity'} scores in {label}.", markup=False)
         return ExitCode.PUBLISHED
     not_scored = warehouse.rows(
         f"""
         select entity_type, kpi, status, count(*) as entities
-        from scorecard.current_kpi_scores as scores
-        where scores.period = ? and status <> 'scored' {conditions}
+        from {source.kpis} as scores
+        where scores.{source.column} = ? and status <> 'scored' {conditions}
         group by entity_type, kpi, status
         order by entity_type, kpi, status
         """,
-        [period, *params],
+        [source.value, *params],
     )
     unscored = _by_entity_type(not_scored)
     for entity_type, rows in _by_entity_type(scores).items():
-        print_entity_scores(f"{month_label(period)} · {entity_type}", rows)
+        print_entity_scores(f"{label} · {entity_type}", rows)
         if entity_type in unscored:
-            title = f"{month_label(period)} · {entity_type} · not scored"
-            print_not_scored(title, unscored[entity_type])
+            print_not_scored(f"{label} · {entity_type} · not scored", unscored[entity_type])
     if args.entity or args.entity_type:
         kpis = warehouse.rows(
-            f"select * from scorecard.current_kpi_scores as scores "
-            f"where scores.period = ? {conditions} order by entity_type, entity_id, kpi",
-            [period, *params],
+            f"select * from {source.kpis} as scores where scores.{source.column} = ? "
+            f"{conditions} order by entity_type, entity_id, kpi",
+            [source.value, *params],
         )
         subject = args.entity or args.entity_type
-        print_kpi_breakdown(f"{month_label(period)} · {subject} · KPIs", kpis)
+        print_kpi_breakdown(f"{label} · {subject} · KPIs", kpis)
     return ExitCode.PUBLISHED
 
 
@@ -411,20 +432,35 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_snapshots(args: argparse.Namespace) -> int:
-    period_filter = "where snapshots.period = ?" if args.period else ""
-    params = [parse_month(args.period)] if args.period else []
+    """Every snapshot, of a period or version: one nothing was scored for is exit 2."""
+    from pipelines import read_arguments
+
+    filters = {"snapshots.period": parse_month(args.period) if args.period else None}
+    filters["snapshots.scorecard_version"] = args.version
+    chosen = {column: value for column, value in filters.items() if value is not None}
+    where = " and ".join(f"{column} = ?" for column in chosen)
     with published_warehouse() as warehouse:
+        if args.version:
+            read_arguments.require_version(warehouse, args.version)
         snapshots = warehouse.rows(
             f"""
             select snapshots.*, current_snapshots.snapshot_id is not null as is_current
             from scorecard.snapshots as snapshots
             left join scorecard.current_snapshots as current_snapshots
                 on snapshots.snapshot_id = current_snapshots.snapshot_id
-            {period_filter}
+            {"where " + where if where else ""}
             order by snapshots.period, snapshots.scored_at
             """,
-            params,
+            list(chosen.values()),
         )
+        if not snapshots and args.period:
+            asked = f"{args.period}" + (f" under version '{args.version}'" if args.version else "")
+            raise ValueError(
+                f"no snapshot of {asked} ({read_arguments.published_periods(warehouse)})"
+            )
+    if not snapshots:
+        console.print("No snapshots: nothing was scored yet.")
+        return ExitCode.PUBLISHED
     print_snapshots(snapshots)
     return ExitCode.PUBLISHED
 
@@ -453,8 +489,7 @@ def cmd_checks(args: argparse.Namespace) -> int:
             [period, period],
         )
     if not checks:
-        console.print(f"No checks recorded for {args.period}.")
-        return ExitCode.PUBLISHED
+        raise ValueError(f"no checks recorded for {args.period}: no run has covered it")
     failed = [check for check in checks if not check.passed]
     run_id = checks[0].run_id
     if args.failed and not failed:
@@ -516,6 +551,10 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
             """,
             params,
         )
+        if not quarantined:
+            from pipelines.read_arguments import require_landed
+
+            require_landed(warehouse, parse_month(args.period))
     if not quarantined:
         console.print(f"No quarantined rows for {args.period}.")
         return ExitCode.PUBLISHED
@@ -578,7 +617,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     code = _run(first, last)
     if code != ExitCode.PUBLISHED:
         return code
-    cmd_show(argparse.Namespace(period=month_label(last), entity_type=None, entity=None))
+    cmd_show(
+        argparse.Namespace(period=month_label(last), entity_type=None, entity=None, version=None)
+    )
     where = (
         settings.warehouse if settings.target is Target.DUCKDB else settings.pg_url.split("@")[-1]
     )
@@ -662,6 +703,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.add_argument("--entity-type", choices=["company", "team", "rep", "channel", "campaign"])
     show.add_argument("--entity", help="only this entity, with its KPI breakdown")
+    show.add_argument(
+        "--version", help="a month's latest snapshot scored under this scorecard version"
+    )
     show.set_defaults(handler=cmd_show)
 
     diff = commands.add_parser("diff", help="what changed between two snapshots of a period")
@@ -671,6 +715,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     snapshots = commands.add_parser("snapshots", help="list published snapshots")
     snapshots.add_argument("--period", metavar="YYYY-MM")
+    snapshots.add_argument("--version", help="only the snapshots scored under this version")
     snapshots.set_defaults(handler=cmd_snapshots)
 
     checks = commands.add_parser("checks", help="the quality checks of a period's latest run")
@@ -703,11 +748,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         use_home(args)
         return int(args.handler(args))
-    except ValueError as error:  # ConfigError is one
-        console.print(f"[red]error:[/] {error}", highlight=False)
+    except ValueError as error:  # ConfigError is one; one line, never wrapped
+        console.print(f"[red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         return ExitCode.BAD_INPUT
     except WarehouseError as error:
-        console.print(f"[red]warehouse error:[/] {error}", highlight=False)
+        console.print(
+            f"[red]warehouse error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
         return ExitCode.PIPELINE_ERROR
 
 

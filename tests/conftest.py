@@ -1,4 +1,5 @@
-"""Shared fixtures: isolated settings per test, and a fresh PostgreSQL database per session."""
+"""Shared fixtures: isolated settings per test, a fresh PostgreSQL database per session, and a
+landing layout on each target."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg2
 import pytest
+
+if TYPE_CHECKING:
+    from pipelines.warehouse import Warehouse
 
 PG_ADMIN_URL = os.environ.get(
     "SCORECARD_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -61,3 +66,22 @@ def postgres_url() -> Iterator[str]:
             yield url
     finally:
         admin.close()
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def landing_warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
+    """Each target with a fresh landing layout (raw and quality): a DuckDB file, then the
+    session's PostgreSQL database with its raw and quality schemas made again."""
+    from pipelines.warehouse.connection import DuckDBWarehouse, PostgresWarehouse
+    from pipelines.warehouse.schema import ensure_layout
+
+    if request.param == "duckdb":
+        with DuckDBWarehouse(tmp_path / "w.duckdb", memory_limit="1GB") as wh:
+            ensure_layout(wh)
+            yield wh
+        return
+    with PostgresWarehouse(request.getfixturevalue("postgres_url")) as wh:
+        for schema in ("raw", "quality"):
+            wh.execute(f"drop schema if exists {schema} cascade")
+        ensure_layout(wh)
+        yield wh

@@ -34,18 +34,37 @@ def rewrite(path: Path, transform) -> str:
     return original
 
 
-def test_malformed_file_fails_with_exit_2_naming_the_file_and_publishes_nothing(env: Path):
+def a_ragged_third_line(text: str) -> str:
+    header, first, second, *rest = text.splitlines()
+    return "\n".join([header, first, second + ",extra", *rest]) + "\n"
+
+
+MALFORMED = {
+    "renamed_column": (
+        lambda text: text.replace("discount_amount", "discount", 1),
+        "column 'discount_amount' is missing",
+    ),
+    "ragged_row": (
+        a_ragged_third_line,
+        "cannot be read as CSV for table 'orders': line 3: 8 fields, more than the 7",
+    ),
+}
+
+
+@pytest.mark.parametrize(("transform", "problem"), MALFORMED.values(), ids=MALFORMED.keys())
+def test_malformed_file_fails_with_exit_2_naming_the_file_and_publishes_nothing(
+    env: Path, transform, problem: str
+):
     orders = env / "orders" / "2025-02.csv"
-    original = rewrite(orders, lambda text: text.replace("discount_amount", "discount", 1))
+    original = rewrite(orders, transform)
     try:
         outcome = run(SECOND, SECOND)
     finally:
         orders.write_text(original)
     assert outcome.exit_code is ExitCode.BAD_INPUT
-    assert any(
-        str(orders) in p and "column 'discount_amount' is missing" in p for p in outcome.problems
-    )
+    assert any(f"{orders}: {problem}" in p for p in outcome.problems), outcome.problems
     assert scalar("select count(*) from scorecard.snapshots") == 0
+    assert scalar("select count(*) from raw.orders where _period = '2025-02-01'") == 0
 
 
 def test_a_violating_row_is_quarantined_and_the_period_still_publishes(env: Path, capsys):

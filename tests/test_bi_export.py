@@ -20,6 +20,7 @@ from pipelines.failpoints import FAILPOINT_ENV
 from pipelines.settings import get_settings
 from pipelines.snapshot.bi_export import PERIOD_TABLES, refresh_bi_copy
 from pipelines.warehouse import connect
+from tests.pii_scan import PLANTED, plant_pii, scan_duckdb
 from tests.pipeline_runs import FIRST, SECOND, generate_small, run
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -55,7 +56,8 @@ def bi_state(bi: duckdb.DuckDBPyConnection) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> Iterator[Path]:
-    """January run and published on a DuckDB warehouse; the folder."""
+    """January run and published on a DuckDB warehouse, emails and phone numbers planted in
+    odd places of its files; the folder."""
     folder = tmp_path_factory.mktemp("bi")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("SCORECARD_TARGET", "duckdb")
@@ -64,9 +66,23 @@ def published(tmp_path_factory) -> Iterator[Path]:
         env.setenv("DAGSTER_HOME", str(folder / "dagster_home"))
         env.delenv("SCORECARD_BI_COPY", raising=False)
         generate_small(folder / "landing", last=FIRST)
+        plant_pii(folder / "landing")
         outcome = run(FIRST, FIRST)
         assert outcome.exit_code is ExitCode.PUBLISHED, outcome.problems
         yield folder
+
+
+@pytest.mark.integration
+def test_no_value_bi_can_read_in_the_copy_is_shaped_like_an_email_or_phone(published):
+    """Every column of every table and view of the copy scanned. The planted values did reach
+    the warehouse (raw, the quarantine's original rows), so the scan can find them."""
+    settings = get_settings()
+    assert scan_duckdb(settings.bi_copy_path) == {}
+    in_warehouse = scan_duckdb(settings.warehouse)
+    for table in {table for table, *_ in PLANTED}:
+        assert any(name.startswith(f"raw.{table}.") for name in in_warehouse), table
+    assert "quality.quarantine.original_row" in in_warehouse
+    assert in_warehouse["raw.customers.email"] > 0
 
 
 @pytest.mark.integration

@@ -46,8 +46,10 @@ def test_a_malformed_period_is_exit_2(isolated_env: Path, capsys):
 
 
 def test_show_on_a_fresh_warehouse_says_nothing_is_published(isolated_env: Path, capsys):
-    assert main(["show", "--period", "2025-01"]) == ExitCode.PUBLISHED
-    assert "No published scorecard for 2025-01" in capsys.readouterr().out
+    assert main(["show", "--period", "2025-01"]) == ExitCode.BAD_INPUT
+    assert capsys.readouterr().out.strip() == (
+        "error: no published scorecard for 2025-01 (nothing is published yet)"
+    )
 
 
 @pytest.mark.parametrize("argv", [["run"], ["backfill", "--from", "2025-01"]])
@@ -60,11 +62,11 @@ def test_missing_arguments_are_usage_errors(argv):
 # Each read command and --help, with its exit code on a warehouse nothing was published to.
 READ_COMMANDS = {
     "--help": 0,
-    "show --period 2025-01": 0,
-    "show --period 2025-01 --entity rep_01": 0,
+    "show --period 2025-01": ExitCode.BAD_INPUT,  # nothing published
+    "show --period 2025-01 --entity rep_01": ExitCode.BAD_INPUT,
     "snapshots": 0,
-    "checks --period 2025-01": 0,
-    "quarantine --period 2025-01": 0,
+    "checks --period 2025-01": ExitCode.BAD_INPUT,  # no run covered it
+    "quarantine --period 2025-01": ExitCode.BAD_INPUT,  # nothing landed
     "diff snapshot_a snapshot_b": ExitCode.BAD_INPUT,  # no such snapshots
     **{f"{command} --help": 0 for command in ("show", "diff", "snapshots", "checks", "quarantine")},
 }

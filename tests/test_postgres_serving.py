@@ -19,6 +19,7 @@ from pipelines.settings import get_settings
 from pipelines.warehouse import WarehouseError, connect
 from pipelines.warehouse.schema import MIGRATION_LOCK_TIMEOUT, layout_hash, migrate
 from tests.conftest import PG_ADMIN_URL, fresh_database
+from tests.pii_scan import PLANTED, plant_pii, scan_postgres
 from tests.pipeline_runs import FIRST, SECOND, generate_small, run
 
 pytestmark = pytest.mark.integration
@@ -39,8 +40,9 @@ BI_READS = (
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[dict[str, str]]:
-    """A PostgreSQL warehouse of its own with January published, and a BI login role that is a
-    member of the group role `scorecard grant-bi` created; roles dropped afterwards."""
+    """A PostgreSQL warehouse of its own with January published (emails and phone numbers
+    planted in odd places of its files), and a BI login role that is a member of the group role
+    `scorecard grant-bi` created; roles dropped afterwards."""
     folder: Path = tmp_path_factory.mktemp("served")
     suffix = uuid.uuid4().hex[:8]
     group, login = f"scorecard_bi_{suffix}", f"bi_user_{suffix}"
@@ -56,6 +58,7 @@ def served(tmp_path_factory) -> Iterator[dict[str, str]]:
             # A run that waits for a lock BI holds fails the test instead of hanging it.
             env.setenv("PGOPTIONS", "-c lock_timeout=60s")
             generate_small(folder / "landing", last=SECOND)
+            plant_pii(folder / "landing")
             assert run(FIRST, FIRST).exit_code is ExitCode.PUBLISHED
             assert main(["grant-bi", "--role", group]) == ExitCode.PUBLISHED
             with admin.cursor() as cursor:
@@ -99,6 +102,19 @@ def test_bi_role_reads_marts_and_scorecard_not_raw_or_staging(served):
                     cursor.execute(denied)
     finally:
         bi.close()
+
+
+def test_no_value_the_bi_role_can_read_is_shaped_like_an_email_or_phone(served):
+    """Every column the BI login may select, found through the catalogue, scanned; the owner
+    sees the planted values in raw and in the quarantine's original rows, so the scan can find
+    them."""
+    readable, found = scan_postgres(served["bi_url"])
+    assert readable > 100 and found == {}
+    _, as_owner = scan_postgres(served["url"])
+    for table in {table for table, *_ in PLANTED}:
+        assert any(name.startswith(f"raw.{table}.") for name in as_owner), table
+    assert "quality.quarantine.original_row" in as_owner
+    assert as_owner["raw.customers.email"] > 0
 
 
 def test_grant_bi_on_duckdb_is_refused_with_the_reason(isolated_env, capsys):

@@ -209,3 +209,50 @@ def test_show_snapshots_and_diff_commands(rescored, capsys):
         "where entity_id = 'company' and kpi = 'revenue'"
     ).iat[0, 0]
     assert f"{revenue:,.2f}" in out
+
+
+def test_show_version_reads_that_versions_snapshot_not_the_current_one(rescored, capsys):
+    new = rescored["new"]
+    test_march = new.loc[new["scorecard_version"] == "test.2", "snapshot_id"].iloc[0]
+    company = query(
+        "select total_score from scorecard.entity_scores "
+        "where snapshot_id = ? and entity_type = 'company'",
+        [test_march],
+    ).iat[0, 0]
+    capsys.readouterr()
+    args = ["show", "--period", "2025-03", "--entity-type", "company", "--version", "test.2"]
+    assert main(args) == ExitCode.PUBLISHED
+    out = capsys.readouterr().out
+    assert "2025-03 · version test.2 · company" in out and f"{company:,.1f}" in out
+    assert main(["snapshots", "--version", "test.2"]) == ExitCode.PUBLISHED
+    listed = capsys.readouterr().out
+    assert "test.2" in listed and "2025.1" not in listed
+
+
+# A read command asked for what the warehouse never held: exit 2, one line naming it.
+NEVER_HELD = {
+    "show --period 2025-03 --version 9.9": "no snapshot of 2025-03 scored under version '9.9' "
+    "(versions scored: 2025.1, test.2)",
+    "show --period 2025-01": "no published scorecard for 2025-01 (published: 2025-02 to 2025-03)",
+    "show --period 2024": "no published scorecard for 2024 (published: 2025-02 to 2025-03)",
+    "show --period 2025-Q1 --version 2025.1": "--version shows one month's snapshot",
+    "show --period 2025-03 --entity nobody": "no entity 'nobody' in any published scorecard",
+    "snapshots --version 9.9": "no snapshot scored under version '9.9' "
+    "(versions scored: 2025.1, test.2)",
+    "snapshots --period 2025-01": "no snapshot of 2025-01 (published: 2025-02 to 2025-03)",
+    "snapshots --period 2025-03 --version 9.9": "no snapshot scored under version '9.9'",
+    "diff nosuch_a nosuch_b": "no such snapshot: nosuch_a, nosuch_b",
+    "checks --period 2025-01": "no checks recorded for 2025-01: no run has covered it",
+    "quarantine --period 2024-12": "nothing was landed for 2024-12: no quarantine to list",
+    "quarantine --period 2025-03 --table nosuch": "'nosuch' is not a table of the input contract",
+}
+
+
+@pytest.mark.parametrize(("command", "message"), NEVER_HELD.items(), ids=NEVER_HELD.keys())
+def test_a_read_command_asked_for_what_was_never_published_exits_2(
+    rescored, capsys, command: str, message: str
+):
+    capsys.readouterr()
+    assert main(command.split()) == ExitCode.BAD_INPUT
+    out = capsys.readouterr().out.strip()
+    assert message in out and "\n" not in out, out

@@ -8,13 +8,14 @@ batch's log row are then written in one warehouse transaction by insert-selects 
 PostgreSQL), so a batch lands whole or not at all. The row number a quarantined row reports is
 its position in the file: the checked table keeps the file's order (DuckDB preserves insertion
 order), so it is the table's rowid + 1, no window over the file. Raw is append-only: landing a
-file again adds a new batch and staging keeps the latest row per key."""
+file again adds a new batch and staging reads each month's newest batch (macros/deduplicate.sql)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -23,7 +24,14 @@ from pipelines.channels import ChannelMapping
 from pipelines.config import PipelineConfig
 from pipelines.extract.channel_labels import file_channel_mapping
 from pipelines.extract.contract import Table
-from pipelines.extract.files import LandingError, LandingFile, find_file, local_copy
+from pipelines.extract.csv_errors import first_broken_line
+from pipelines.extract.files import (
+    LandingError,
+    LandingFile,
+    check_readable,
+    find_file,
+    local_copy,
+)
 from pipelines.extract.validation import bound_parameters, checked_select
 from pipelines.failpoints import failpoint
 from pipelines.periods import month_label
@@ -122,7 +130,8 @@ def read_file(
     batch_id = f"{table.name}-{month_label(file.month)}-{key}"
     checked = f"checked_{key}"
     with local_copy(file) as path:
-        source = _text_source(reader, table, file, str(path))
+        check_readable(path, file)
+        source = _text_source(reader, table, file, path)
         try:  # a malformed line shows when the file is read through
             channels = file_channel_mapping(
                 reader, table, source, rules.channel_mapping, rules.channels
@@ -134,8 +143,8 @@ def read_file(
                 f"create table {LANDING_DATABASE}.{checked} as {checked_select(table, source)}",
                 parameters,
             )
-        except (duckdb.InvalidInputError, duckdb.IOException) as error:
-            raise _unreadable(table, file, error) from None
+        except (duckdb.InvalidInputException, duckdb.IOException) as error:
+            raise _unreadable(table, file, path, error) from None
     rows_read, rows_quarantined = reader.execute(
         f"select count(*), count(_reason) from {LANDING_DATABASE}.{checked}"
     ).fetchone()
@@ -209,22 +218,22 @@ _QUARANTINED_ROWS = """
 
 
 def _text_source(
-    reader: duckdb.DuckDBPyConnection, table: Table, file: LandingFile, path: str
+    reader: duckdb.DuckDBPyConnection, table: Table, file: LandingFile, path: Path
 ) -> str:
     """A select of the file's contract columns as text, in file order, after checking that the
     file reads and has exactly the contract's columns."""
     if file.format == "csv":
         function = (
             "read_csv({path}, delim = ',', quote = '\"', escape = '\"', header = true, "
-            "all_varchar = true, strict_mode = true, null_padding = false)"
+            "all_varchar = true, strict_mode = true, null_padding = false, skip = 0)"
         )
     else:
         function = "read_parquet({path})"
-    source = function.format(path=_sql_string(path))
+    source = function.format(path=_sql_string(str(path)))
     try:
         columns = [row[0] for row in reader.execute(f"describe select * from {source}").fetchall()]
     except duckdb.Error as error:
-        raise _unreadable(table, file, error) from None
+        raise _unreadable(table, file, path, error) from None
     _check_columns(table, file, columns)
     as_text = ", ".join(f"cast({name} as varchar) as {name}" for name in table.column_names)
     return f"(select {as_text} from {source})"
@@ -236,17 +245,30 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _unreadable(table: Table, file: LandingFile, error: duckdb.Error) -> LandingError:
+def _unreadable(table: Table, file: LandingFile, path: Path, error: duckdb.Error) -> LandingError:
+    """The file's first bad line when a scan finds it (CSV), else DuckDB's first line: the
+    file fails whole, nothing of it lands (see README, Data quality: a file replaces its month,
+    so landing it without a line would retract that line's row)."""
+    found = first_broken_line(path) if file.format == "csv" else None
+    problem = found or str(error).splitlines()[0]
     return LandingError(
-        f"{file.url}: cannot be read as {file.format.upper()} for table '{table.name}': "
-        f"{str(error).splitlines()[0]}"
+        f"{file.url}: cannot be read as {file.format.upper()} for table '{table.name}': {problem}"
     )
 
 
 def _check_columns(table: Table, file: LandingFile, columns: list[str]) -> None:
+    """The header names the contract's columns, in any order. A first line that names none of
+    them while having as many fields is data, not a header: said so, its values not echoed
+    (they may be personal data)."""
     expected = table.column_names
     missing = [c for c in expected if c not in columns]
     unexpected = [c for c in columns if c not in expected]
+    if file.format == "csv" and len(missing) == len(expected) == len(columns):
+        raise LandingError(
+            f"{file.url}: line 1 is not a header: none of its {len(columns)} fields names a "
+            f"column of '{table.name}' (the first line holds data?); expected the header line "
+            f"{','.join(expected)}"
+        )
     if missing or unexpected:
         problems = [f"column '{c}' is missing" for c in missing]
         problems += [f"column '{c}' is not in the contract" for c in unexpected]

@@ -18,7 +18,7 @@ renamed as (
         customer_id,
         created_at,
         {{ hash_pii('email') }} as email_hash,
-        region,
+        {{ mask_pii_shapes('region') }} as region,
         owner_rep_id,
         _batch_id as batch_id
 

@@ -16,9 +16,9 @@ renamed as (
 
     select
         rep_id,
-        rep_name,
+        {{ mask_pii_shapes('rep_name') }} as rep_name,
         team_id,
-        role,
+        {{ mask_pii_shapes('role') }} as role,
         hired_at,
         left_at,
         _batch_id as batch_id

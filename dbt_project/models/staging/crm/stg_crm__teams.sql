@@ -16,7 +16,7 @@ renamed as (
 
     select
         team_id,
-        team_name,
+        {{ mask_pii_shapes('team_name') }} as team_name,
         parent_team_id,
         stage,
         _batch_id as batch_id

@@ -18,7 +18,7 @@ renamed as (
         date as spend_date,
         channel,
         campaign_id,
-        campaign_name,
+        {{ mask_pii_shapes('campaign_name') }} as campaign_name,
         impressions,
         clicks,
         spend,
