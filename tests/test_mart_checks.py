@@ -132,6 +132,9 @@ DEFECTS = [
     "where conversion_id = 'order:o2' and model = 'linear'",
     "update marts.fct_channel_performance set spend = spend + 0.01 "
     "where campaign_id = 'cmp_a' and model = 'shapley'",
+    # a credited touch that is no touch of the conversion's window (an unknown touch id)
+    "update marts.fct_attribution set touchpoint_id = 'tp_404' "
+    "where conversion_id = 'order:o2' and model = 'last_touch' and touch_position = path_length",
     # data-driven credit moved between two channels of one conversion: it still sums to 1 and
     # the month's revenue still reconciles, but the channels no longer add up to the model's
     "update marts.fct_attribution set channel = 'email' "
@@ -153,6 +156,7 @@ FAILED_BY_DEFECTS = {
     # the older reconciliation with the intermediate conversions sees the same cent
     "assert_attribution_revenue_reconciles",
     "assert_data_driven_credit_reconciles_per_channel",
+    "assert_attribution_touches_inside_window",
 }
 # Structural on this data (whole one-channel conversions), so it warns on good data too.
 GAP_WARNING = {"assert_data_driven_allocation_meets_model_results"}

@@ -8,16 +8,26 @@
 
 with
 
+-- Each credited touch once: every model credits touches of the same paths.
 attribution as (
 
-    select * from {{ ref('fct_attribution') }}
+    select distinct
+        conversion_id,
+        conversion_type,
+        touchpoint_id,
+        converted_at,
+        path_length
+    from {{ ref('fct_attribution') }}
     where {{ in_period_range('period') }}
 
 ),
 
+-- Only touches a conversion of the range can use (the others would fail the check anyway).
 touchpoints as (
 
     select * from {{ ref('stg_marketing__touchpoints') }}
+    where occurred_at >= {{ touch_window_start() }}
+        and occurred_at < {{ period_range_end() }}
 
 ),
 
@@ -26,7 +36,6 @@ checked as (
     select
         attribution.conversion_id,
         attribution.conversion_type,
-        attribution.model,
         attribution.touchpoint_id,
         attribution.converted_at,
         attribution.path_length,
@@ -43,7 +52,6 @@ checked as (
     group by
         attribution.conversion_id,
         attribution.conversion_type,
-        attribution.model,
         attribution.touchpoint_id,
         attribution.converted_at,
         attribution.path_length
