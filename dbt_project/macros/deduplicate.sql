@@ -54,13 +54,13 @@
     select period
     from ({{ newest_batches() }}) as newest
     where {{ in_period_range('period') }}
-    {%- if is_incremental() %}
+    {%- if builds_in_place() %}
         or batch_id not in (select distinct batch_id from {{ this }})
     {%- endif %}
 {%- endmacro %}
 
 {% macro delete_months_to_stage() -%}
-    {%- if is_incremental() -%}
+    {%- if builds_in_place() -%}
         delete from {{ this }} where period in ({{ months_to_stage() }})
     {%- endif -%}
 {%- endmacro %}
@@ -68,8 +68,7 @@
 {#- The config of a staging table built by month (see months_to_stage). -#}
 {% macro staged_by_month() -%}
     {{ config(
-        materialized='incremental',
-        incremental_strategy='append',
+        materialized='insert_in_place',
         on_schema_change='append_new_columns',
         pre_hook="{{ delete_months_to_stage() }}",
         tags=['staged_by_month'],

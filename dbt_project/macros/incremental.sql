@@ -3,7 +3,7 @@
     was. Running a range twice therefore gives identical rows. On the first run, or under
     --full-refresh, there is nothing to delete. -#}
 {% macro delete_period_range() -%}
-    {%- if is_incremental() -%}
+    {%- if builds_in_place() -%}
         delete from {{ this }} where {{ in_period_range('period') }}
     {%- endif -%}
 {%- endmacro %}

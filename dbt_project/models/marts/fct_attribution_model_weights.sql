@@ -2,8 +2,7 @@
     (empty for the months not run since), not a failed build. -#}
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='append',
+        materialized='insert_in_place',
         on_schema_change='append_new_columns',
         pre_hook="{{ delete_period_range() }}",
         tags=['period'],

@@ -1,7 +1,6 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='append',
+        materialized='insert_in_place',
         on_schema_change='fail',
         pre_hook="{{ delete_period_range() }}",
         tags=['period'],

@@ -7,7 +7,7 @@ with
 source as (
 
     select * from {{ source('marketing', 'touchpoints') }}
-    {%- if is_incremental() %}
+    {%- if builds_in_place() %}
     where _period in ({{ months_to_stage() }})
     {%- endif %}
 
