@@ -111,36 +111,37 @@ def test_values_that_need_quoting_land_unchanged_on_both_targets(
     }
 
 
-def test_a_symlink_loop_is_reported_as_one_naming_the_path(
-    landing_warehouse: Warehouse, tmp_path: Path
-):
-    folder = tmp_path / "orders"
-    folder.mkdir()
+def _symlink_loop(folder: Path) -> tuple[Path, str]:
     loop = folder / "2025-01.csv"
     loop.symlink_to(folder / "2025-01.other")
     (folder / "2025-01.other").symlink_to(loop)
-    with pytest.raises(LandingError) as error:
-        land(landing_warehouse, tmp_path, "orders")
-    assert str(error.value) == (
-        f"{loop}: a symlink loop (a symbolic link that leads back to itself); "
-        "expected a file or a link to one"
+    return (
+        loop,
+        "a symlink loop (a symbolic link that leads back to itself); "
+        "expected a file or a link to one",
     )
-    assert_nothing_landed(landing_warehouse)
 
 
-def test_a_link_to_nothing_is_reported_not_read_as_a_month_without_a_file(
-    landing_warehouse: Warehouse, tmp_path: Path
+def _link_to_nothing(folder: Path) -> tuple[Path, str]:
+    link = folder / "2025-01.csv"
+    link.symlink_to(folder.parent / "gone.csv")
+    return link, (
+        f"a symbolic link to {folder.parent / 'gone.csv'}, which does not exist; "
+        "expected a readable file"
+    )
+
+
+@pytest.mark.parametrize("broken_link", [_symlink_loop, _link_to_nothing])
+def test_a_broken_link_is_reported_naming_the_path_not_read_as_a_month_without_a_file(
+    landing_warehouse: Warehouse, tmp_path: Path, broken_link
 ):
     folder = tmp_path / "orders"
     folder.mkdir()
-    link = folder / "2025-01.csv"
-    link.symlink_to(tmp_path / "gone.csv")
+    path, problem = broken_link(folder)
     with pytest.raises(LandingError) as error:
         land(landing_warehouse, tmp_path, "orders")
-    assert str(error.value) == (
-        f"{link}: a symbolic link to {tmp_path / 'gone.csv'}, which does not exist; "
-        "expected a readable file"
-    )
+    assert str(error.value) == f"{path}: {problem}"
+    assert_nothing_landed(landing_warehouse)
 
 
 # Landing a file as a user who may not read it. Root reads any file, so a test run as root
