@@ -7,30 +7,52 @@
     - 'upsert': a file is a delta; every batch counts.
     Then, as a key may come in several months (a lead whose status changed), the latest row per
     key is kept: latest month, then latest load, then the highest batch id as a deterministic
-    tie-break. Adds column `_recency` (always 1). The table is the model's name after '__'. -#}
-{% macro latest_rows(relation, key_columns, semantics='replace') -%}
+    tie-break. Adds column `_recency` (always 1). `table`: the raw table's name. -#}
+{% macro latest_rows(relation, key_columns, table, semantics='replace') -%}
     {%- if semantics not in ['replace', 'upsert'] -%}
         {{ exceptions.raise_compiler_error("latest_rows: semantics must be 'replace' or 'upsert', got '" ~ semantics ~ "'") }}
     {%- endif -%}
+    {%- set keys = key_columns | join(', ') -%}
+    {%- set same_key -%}
+        {%- for column in key_columns -%}
+            repeated.{{ column }} = candidates.{{ column }}{{ ' and ' if not loop.last }}
+        {%- endfor -%}
+    {%- endset -%}
+    {#- Only keys that come more than once are ranked: a window over every row cost 3x more. -#}
+    with candidates as (
+        select * from {{ relation }}
+        {%- if semantics == 'replace' %}
+        where _batch_id in (select batch_id from ({{ newest_batches(table) }}) as newest)
+        {%- endif %}
+    ),
+
+    repeated as (
+        select {{ keys }} from candidates group by {{ keys }} having count(*) > 1
+    )
+
+    select *, 1 as _recency
+    from candidates
+    where not exists (select 1 from repeated where {{ same_key }})
+
+    union all
+
     select *
     from (
         select
             *,
             row_number() over (
-                partition by {{ key_columns | join(', ') }}
+                partition by {{ keys }}
                 order by _period desc, _loaded_at desc, _batch_id desc
             ) as _recency
-        from {{ relation }}
-        {%- if semantics == 'replace' %}
-        where _batch_id in (select batch_id from ({{ newest_batches() }}) as newest)
-        {%- endif %}
+        from candidates
+        where exists (select 1 from repeated where {{ same_key }})
     ) as ranked
     where _recency = 1
 {%- endmacro %}
 
 
 {#- Each month's newest landed batch of the model's raw table (columns batch_id, period). -#}
-{% macro newest_batches() -%}
+{% macro newest_batches(table) -%}
     select batch_id, period
     from (
         select
@@ -38,7 +60,7 @@
             period,
             row_number() over (partition by period order by loaded_at desc, batch_id desc) as newest
         from {{ source('quality', 'landed_batches') }}
-        where table_name = '{{ model.name.split('__')[1] }}'
+        where table_name = '{{ table }}'
     ) as batches
     where newest = 1
 {%- endmacro %}
@@ -50,27 +72,27 @@
     stopped before dbt, or re-sent). Their rows are deleted first (pre-hook), then inserted again
     from raw; a key is unique within its month (`latest_rows` over (_period, key)). The same
     subquery, evaluated after the delete, names the same months. -#}
-{% macro months_to_stage() -%}
+{% macro months_to_stage(table) -%}
     select period
-    from ({{ newest_batches() }}) as newest
+    from ({{ newest_batches(table) }}) as newest
     where {{ in_period_range('period') }}
     {%- if builds_in_place() %}
         or batch_id not in (select distinct batch_id from {{ this }})
     {%- endif %}
 {%- endmacro %}
 
-{% macro delete_months_to_stage() -%}
+{% macro delete_months_to_stage(table) -%}
     {%- if builds_in_place() -%}
-        delete from {{ this }} where period in ({{ months_to_stage() }})
+        delete from {{ this }} where period in ({{ months_to_stage(table) }})
     {%- endif -%}
 {%- endmacro %}
 
 {#- The config of a staging table built by month (see months_to_stage). -#}
-{% macro staged_by_month() -%}
+{% macro staged_by_month(table) -%}
     {{ config(
         materialized='insert_in_place',
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_months_to_stage() }}",
+        pre_hook="{{ delete_months_to_stage('" ~ table ~ "') }}",
         tags=['staged_by_month'],
     ) }}
 {%- endmacro %}

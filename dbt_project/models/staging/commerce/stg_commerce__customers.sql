@@ -8,7 +8,7 @@ source as (
 
 deduplicated as (
 
-    {{ latest_rows('source', ['customer_id']) }}
+    {{ latest_rows('source', ['customer_id'], 'customers') }}
 
 ),
 

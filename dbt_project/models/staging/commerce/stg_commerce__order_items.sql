@@ -8,7 +8,7 @@ source as (
 
 deduplicated as (
 
-    {{ latest_rows('source', ['order_id', 'line_no']) }}
+    {{ latest_rows('source', ['order_id', 'line_no'], 'order_items') }}
 
 ),
 

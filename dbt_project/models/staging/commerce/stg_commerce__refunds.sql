@@ -8,7 +8,7 @@ source as (
 
 deduplicated as (
 
-    {{ latest_rows('source', ['refund_id']) }}
+    {{ latest_rows('source', ['refund_id'], 'refunds') }}
 
 ),
 

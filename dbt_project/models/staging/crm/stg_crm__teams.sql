@@ -8,7 +8,7 @@ source as (
 
 deduplicated as (
 
-    {{ latest_rows('source', ['team_id']) }}
+    {{ latest_rows('source', ['team_id'], 'teams') }}
 
 ),
 

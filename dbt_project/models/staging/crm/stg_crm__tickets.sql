@@ -8,7 +8,7 @@ source as (
 
 deduplicated as (
 
-    {{ latest_rows('source', ['ticket_id']) }}
+    {{ latest_rows('source', ['ticket_id'], 'tickets') }}
 
 ),
 

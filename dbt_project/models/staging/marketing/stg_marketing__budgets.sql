@@ -8,7 +8,7 @@ source as (
 
 deduplicated as (
 
-    {{ latest_rows('source', ['month', 'channel', 'campaign_id']) }}
+    {{ latest_rows('source', ['month', 'channel', 'campaign_id'], 'budgets') }}
 
 ),
 

@@ -1,4 +1,4 @@
-{{ staged_by_month() }}
+{{ staged_by_month('touchpoints') }}
 
 -- Built by month (macro months_to_stage): a touch belongs to the month of the file it came in.
 
@@ -8,14 +8,14 @@ source as (
 
     select * from {{ source('marketing', 'touchpoints') }}
     {%- if builds_in_place() %}
-    where _period in ({{ months_to_stage() }})
+    where _period in ({{ months_to_stage('touchpoints') }})
     {%- endif %}
 
 ),
 
 deduplicated as (
 
-    {{ latest_rows('source', ['_period', 'touchpoint_id']) }}
+    {{ latest_rows('source', ['_period', 'touchpoint_id'], 'touchpoints') }}
 
 ),
 

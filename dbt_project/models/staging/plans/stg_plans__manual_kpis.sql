@@ -8,7 +8,7 @@ source as (
 
 deduplicated as (
 
-    {{ latest_rows('source', ['period', 'entity_type', 'entity_id', 'kpi']) }}
+    {{ latest_rows('source', ['period', 'entity_type', 'entity_id', 'kpi'], 'manual_kpis') }}
 
 ),
 
