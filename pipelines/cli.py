@@ -49,6 +49,7 @@ from pipelines.periods import (
     parse_span,
     span_label,
 )
+from pipelines.report.gather import ENTITY_ORDER
 
 if TYPE_CHECKING:
     from pipelines.warehouse import Warehouse
@@ -216,12 +217,6 @@ def print_backfill_statuses(title: str, statuses: list[PeriodStatus]) -> None:
 
 def cmd_rescore(args: argparse.Namespace) -> int:
     return _run(parse_month(args.from_), parse_month(args.to), rescore=True, version=args.version)
-
-
-ENTITY_ORDER = """
-    case entity_type
-        when 'company' then 1 when 'team' then 2 when 'rep' then 3 when 'channel' then 4 else 5
-    end"""
 
 
 def _entity_filter(args: argparse.Namespace, alias: str) -> tuple[str, list[str]]:
@@ -428,6 +423,22 @@ def cmd_diff(args: argparse.Namespace) -> int:
         console.print(title)
     else:
         print_diff(title, changes)
+    return ExitCode.PUBLISHED
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The period's HTML scorecard (pipelines/report/); a period nothing was published for is
+    exit 2."""
+    from pipelines.report.gather import gather
+    from pipelines.report.render import write_report
+    from pipelines.settings import get_settings
+
+    first, last = parse_span(args.period)
+    label = month_label(first) if first == last else args.period
+    with published_warehouse() as warehouse:
+        data = gather(warehouse, first, last, label)
+    path = write_report(data, Path(args.out) if args.out else get_settings().reports)
+    console.print(f"Wrote {path}", markup=False, soft_wrap=True)
     return ExitCode.PUBLISHED
 
 
@@ -707,6 +718,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", help="a month's latest snapshot scored under this scorecard version"
     )
     show.set_defaults(handler=cmd_show)
+
+    report = commands.add_parser("report", help="write the HTML scorecard of a period")
+    report.add_argument("--period", required=True, metavar="PERIOD", help="YYYY-MM or YYYY-Qn")
+    report.add_argument(
+        "--out", metavar="DIR", help="folder to write into (default SCORECARD_REPORTS)"
+    )
+    report.set_defaults(handler=cmd_report)
 
     diff = commands.add_parser("diff", help="what changed between two snapshots of a period")
     diff.add_argument("snapshot_a", metavar="SNAPSHOT_A")

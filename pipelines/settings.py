@@ -59,12 +59,15 @@ class Settings(BaseSettings):
     alert_log: Path = Field(default_factory=lambda: data_dir() / "alerts.log")
     alert_webhook: str = Field("", pattern=r"^(https?://\S+)?$")
 
+    # Where `scorecard report` and the report asset write scorecard-<period>.html.
+    reports: Path = Field(default_factory=lambda: data_dir() / "reports")
+
     # Dagster's instance (run history, schedules); DAGSTER_HOME, without the prefix.
     dagster_home: Path = Field(
         default_factory=lambda: data_dir() / "dagster_home", validation_alias="DAGSTER_HOME"
     )
 
-    @field_validator("warehouse", "config", "bi_copy", "alert_log", "dagster_home")
+    @field_validator("warehouse", "config", "bi_copy", "alert_log", "reports", "dagster_home")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         return (base_dir() / value.expanduser()).resolve() if value else None
