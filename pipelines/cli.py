@@ -437,7 +437,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     label = month_label(first) if first == last else args.period
     with published_warehouse() as warehouse:
         data = gather(warehouse, first, last, label)
-    path = write_report(data, Path(args.out) if args.out else get_settings().reports)
+    path = write_report(data, Path(args.out) if args.out else get_settings().reports_path)
     console.print(f"Wrote {path}", markup=False, soft_wrap=True)
     return ExitCode.PUBLISHED
 
@@ -618,6 +618,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """Generate, backfill, show the last month and write its HTML report (printing its path)."""
     from pipelines.settings import Target, get_settings
 
     settings = get_settings()
@@ -631,6 +632,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     cmd_show(
         argparse.Namespace(period=month_label(last), entity_type=None, entity=None, version=None)
     )
+    cmd_report(argparse.Namespace(period=month_label(last), out=None))
     where = (
         settings.warehouse if settings.target is Target.DUCKDB else settings.pg_url.split("@")[-1]
     )
@@ -667,7 +669,10 @@ def build_parser() -> argparse.ArgumentParser:
     generate = commands.add_parser("generate", help="write demo data into the landing directory")
     generate.add_argument("--from", dest="from_", metavar="YYYY-MM")
     generate.add_argument("--to", metavar="YYYY-MM")
-    for command in (generate, demo := commands.add_parser("demo", help="generate, backfill, show")):
+    for command in (
+        generate,
+        demo := commands.add_parser("demo", help="generate, backfill, show, report"),
+    ):
         command.add_argument("--seed", type=int, default=7)
         command.add_argument("--scale", type=float, default=1.0)
         command.add_argument("--format", choices=["csv", "parquet"], default="csv")

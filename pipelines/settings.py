@@ -59,8 +59,9 @@ class Settings(BaseSettings):
     alert_log: Path = Field(default_factory=lambda: data_dir() / "alerts.log")
     alert_webhook: str = Field("", pattern=r"^(https?://\S+)?$")
 
-    # Where `scorecard report` and the report asset write scorecard-<period>.html.
-    reports: Path = Field(default_factory=lambda: data_dir() / "reports")
+    # Where `scorecard report` and the report asset write scorecard-<period>.html; default:
+    # reports/ beside the warehouse file (with the data it reports on).
+    reports: Path | None = None
 
     # Dagster's instance (run history, schedules); DAGSTER_HOME, without the prefix.
     dagster_home: Path = Field(
@@ -83,6 +84,10 @@ class Settings(BaseSettings):
     @property
     def bi_copy_path(self) -> Path:
         return self.bi_copy or self.warehouse.parent / "bi" / "scorecard_bi.duckdb"
+
+    @property
+    def reports_path(self) -> Path:
+        return self.reports or self.warehouse.parent / "reports"
 
     def dbt_env(self) -> dict[str, str]:
         """The variables dbt's profiles.yml reads, derived from these settings."""

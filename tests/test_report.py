@@ -55,13 +55,20 @@ def reported(tmp_path_factory) -> Iterator[dict]:
         plant_markup(folder / "landing")
         outcome = run(FIRST, THIRD)
         assert outcome.exit_code is ExitCode.PUBLISHED, outcome.problems
+        by_asset = {path.name: path.read_text() for path in (folder / "reports").iterdir()}
         assert main(["report", "--period", "2025-03", "--out", str(folder / "out")]) == 0
         assert main(["report", "--period", "2025-Q1"]) == 0
         yield {
             "folder": folder,
+            "by_asset": by_asset,
             "march": (folder / "out" / "scorecard-2025-03.html").read_text(),
             "quarter": (folder / "reports" / "scorecard-2025-Q1.html").read_text(),
         }
+
+
+def test_the_run_wrote_each_month_s_report_as_the_command_does(reported):
+    assert sorted(reported["by_asset"]) == [f"scorecard-2025-0{m}.html" for m in (1, 2, 3)]
+    assert reported["by_asset"]["scorecard-2025-03.html"] == reported["march"]
 
 
 def _section(html: str, name: str) -> str:
