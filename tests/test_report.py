@@ -3,7 +3,10 @@ campaign's name, then `scorecard report` read back against the snapshot tables."
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -195,6 +198,55 @@ def test_a_period_with_nothing_published_is_exit_2_in_one_line(reported, capsys)
         assert main(["report", "--period", "2024-06"]) == ExitCode.BAD_INPUT
     out = capsys.readouterr().out.strip()
     assert out == "error: no published scorecard for 2024-06 (published: 2025-01 to 2025-03)"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Debian's chromium, installed with apt where missing (as root); otherwise skipped locally,
+    a failure under CI=true."""
+    if not shutil.which("chromium") and os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
+        subprocess.run(install, env=env, capture_output=True, check=False)
+    found = shutil.which("chromium")
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is missing and could not be installed")
+        pytest.skip("chromium is missing (apt-get install chromium)")
+    return found
+
+
+def _headless(chromium: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """Chromium with every host unresolvable: a request for anything outside the file fails."""
+    return subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--enable-logging=stderr",
+            "--window-size=1200,1800",
+            *arguments,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_chromium_renders_every_section_without_console_errors(reported, chromium):
+    page = (reported["folder"] / "out" / "scorecard-2025-03.html").as_uri()
+    dumped = _headless(chromium, "--dump-dom", page)
+    assert dumped.returncode == 0, dumped.stderr
+    for name in SECTIONS:
+        assert f'<section id="{name}">' in dumped.stdout
+    assert '<footer id="lineage">' in dumped.stdout
+    assert "CONSOLE" not in dumped.stderr, dumped.stderr
+    screenshot = reported["folder"] / "screenshot.png"
+    shot = _headless(chromium, f"--screenshot={screenshot}", page)
+    assert shot.returncode == 0 and screenshot.stat().st_size > 10_000, shot.stderr
 
 
 def test_status_and_streak_rules():

@@ -245,7 +245,7 @@ def _rankings(warehouse: Warehouse, month: date) -> dict[str, list[Row]]:
         """
         select * from scorecard.current_entity_scores
         where period = ? and entity_type in ('team', 'rep')
-        order by entity_type, rank nulls last, entity_id
+        order by entity_type, peer_group, rank nulls last, entity_id
         """,
         [month],
     )
