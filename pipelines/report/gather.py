@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from pipelines.periods import add_months, months_between
+from pipelines.read_arguments import require_published
 
 if TYPE_CHECKING:
     from pipelines.warehouse import Warehouse
@@ -87,7 +88,7 @@ class ChannelLine:
     by_model: dict[str, tuple[float | None, float | None]]  # model -> (ROAS, CPA)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReportData:
     label: str
     scores_month: date
@@ -97,15 +98,16 @@ class ReportData:
     rankings: dict[str, list[Row]]
     names: dict[tuple[str, str], str]
     cards: list[EntityCard]
-    models: list[str] = field(default_factory=list)
-    channels: list[ChannelLine] = field(default_factory=list)
-    funnel: list[tuple[str, float | None]] = field(default_factory=list)
-    cycle_days: float | None = None
-    alerts: list[Row] = field(default_factory=list)
-    not_scored: list[Row] = field(default_factory=list)
+    models: list[str]  # attribution models, the channel table's column groups
+    channels: list[ChannelLine]
+    funnel: list[tuple[str, float | None]]
+    cycle_days: float | None
+    alerts: list[Row]
+    not_scored: list[Row]
 
 
 def rag(achievement: float | None, status: str) -> str:
+    """Red, amber or green by achievement; a KPI without a score says so instead."""
     if status != "scored" or achievement is None:
         return "not scored"
     if achievement >= GREEN_FROM:
@@ -143,46 +145,50 @@ def _mart_exists(warehouse: Warehouse, name: str) -> bool:
 
 def gather(warehouse: Warehouse, first: date, last: date, label: str) -> ReportData:
     """The report's content; ValueError (exit 2) when nothing of first..last is published."""
-    from pipelines.read_arguments import require_published
-
     require_published(warehouse, first, last, label)
     month = warehouse.rows(
         "select max(period) as period from scorecard.current_snapshots "
         "where period between ? and ?",
         [first, last],
     )[0].period
-    months = months_between(first, last)
-    data = ReportData(
+    names = _names(warehouse)
+    models, channels = (
+        _channels(warehouse, first, last)
+        if _mart_exists(warehouse, "fct_channel_performance")
+        else ([], [])
+    )
+    funnel, cycle_days = (
+        _funnel(warehouse, first, last) if _mart_exists(warehouse, "fct_kpi") else ([], None)
+    )
+    return ReportData(
         label=label,
         scores_month=month,
-        months=months,
+        months=months_between(first, last),
         lineage=_lineage(warehouse, month),
         headlines=_headlines(warehouse, month),
         rankings=_rankings(warehouse, month),
-        names=_names(warehouse),
-        cards=[],
+        names=names,
+        cards=_cards(warehouse, month, names),
+        models=models,
+        channels=channels,
+        funnel=funnel,
+        cycle_days=cycle_days,
+        alerts=warehouse.rows(
+            "select * from scorecard.current_alerts where period = ? "
+            "order by entity_type, entity_id, kpi",
+            [month],
+        ),
+        not_scored=warehouse.rows(
+            """
+            select entity_type, kpi, status, count(*) as entities
+            from scorecard.current_kpi_scores
+            where period = ? and status <> 'scored'
+            group by entity_type, kpi, status
+            order by entity_type, kpi, status
+            """,
+            [month],
+        ),
     )
-    data.cards = _cards(warehouse, month, data.names)
-    data.alerts = warehouse.rows(
-        "select * from scorecard.current_alerts where period = ? "
-        "order by entity_type, entity_id, kpi",
-        [month],
-    )
-    data.not_scored = warehouse.rows(
-        """
-        select entity_type, kpi, status, count(*) as entities
-        from scorecard.current_kpi_scores
-        where period = ? and status <> 'scored'
-        group by entity_type, kpi, status
-        order by entity_type, kpi, status
-        """,
-        [month],
-    )
-    if _mart_exists(warehouse, "fct_channel_performance"):
-        data.models, data.channels = _channels(warehouse, first, last)
-    if _mart_exists(warehouse, "fct_kpi"):
-        data.funnel, data.cycle_days = _funnel(warehouse, first, last)
-    return data
 
 
 def _lineage(warehouse: Warehouse, month: date) -> Lineage:
