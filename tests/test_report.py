@@ -281,6 +281,37 @@ def test_chromium_renders_every_section_offline_without_console_messages(reporte
     assert shot.returncode == 0 and screenshot.stat().st_size > 10_000, shot.stderr
 
 
+def test_an_out_folder_that_is_a_file_is_exit_2_in_one_line(reported, capsys):
+    not_a_folder = reported["folder"] / "landing" / "reps" / "2025-01.csv"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SCORECARD_WAREHOUSE", str(reported["folder"] / "warehouse.duckdb"))
+        env.setenv("SCORECARD_TARGET", "duckdb")
+        env.setenv("SCORECARD_HOME", "")
+        capsys.readouterr()
+        code = main(["report", "--period", "2025-03", "--out", str(not_a_folder)])
+    assert code == ExitCode.BAD_INPUT
+    assert capsys.readouterr().out.strip() == (
+        f"error: cannot write the report into {not_a_folder}: File exists"
+    )
+
+
+def test_the_quarter_sums_its_months_funnel_and_channels(reported):
+    leads = query(
+        "select sum(value) from marts.fct_kpi where period between ? and ? "
+        "and entity_type = 'company' and kpi = 'leads'",
+        [FIRST, THIRD],
+    ).iat[0, 0]
+    funnel = _section(reported["quarter"], "funnel")
+    assert f'<td>Leads</td><td class="num">{leads:,.0f}</td>' in funnel
+    spend = query(
+        "select channel, sum(spend) as spend from marts.fct_channel_performance "
+        "where period between ? and ? and model = 'linear' group by channel order by channel",
+        [FIRST, THIRD],
+    ).iloc[0]
+    channels = _section(reported["quarter"], "channels")
+    assert f'<td>{spend.channel}</td><td class="num">{spend.spend:,.0f}</td>' in channels
+
+
 def test_status_and_streak_rules():
     assert [rag(a, "scored") for a in (1.0, 0.95, 0.5)] == ["green", "amber", "red"]
     assert rag(None, "no value: source not provided") == "not scored"

@@ -45,8 +45,13 @@ def render(data: ReportData) -> str:
 
 
 def write_report(data: ReportData, out: Path) -> Path:
-    """Write scorecard-<period>.html into `out` (created if missing); its path."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write scorecard-<period>.html into `out` (created if missing); its path. A folder that
+    cannot be written is the user's mistake: ValueError naming it (exit 2)."""
+    html = render(data)
     path = out / f"scorecard-{data.label}.html"
-    path.write_text(render(data), encoding="utf-8")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+    except OSError as error:
+        raise ValueError(f"cannot write the report into {out}: {error.strerror}") from None
     return path
