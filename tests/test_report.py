@@ -318,3 +318,5 @@ def test_status_and_streak_rules():
     assert streak([1.0, 2.0, 1.0, 2.0, 3.0]) == "rising 2 months"
     assert streak([3.0, 2.0]) == "falling 1 month"
     assert streak([None, 1.0, 1.0]) == "no trend"
+    assert streak([3.0, 2.0, 1.0], "lower") == "falling 2 months, better"
+    assert streak([1.0, 2.0], "lower") == "rising 1 month, worse"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from pipelines.periods import add_months, months_between
 from pipelines.read_arguments import require_published
+from pipelines.scoring.kpi_catalogue import kpi_catalogue
 
 if TYPE_CHECKING:
     from pipelines.warehouse import Warehouse
@@ -115,8 +116,9 @@ def rag(achievement: float | None, status: str) -> str:
     return "amber" if achievement >= AMBER_FROM else "red"
 
 
-def streak(history: Sequence[float | None]) -> str:
-    """How long the latest move has lasted: months in a row the value rose (or fell)."""
+def streak(history: Sequence[float | None], direction: str | None = None) -> str:
+    """How long the latest move has lasted: months in a row the value rose (or fell), and
+    whether that is better or worse for a KPI whose direction ('higher'/'lower') is known."""
     moves = []
     for before, after in pairwise(history):
         if before is None or after is None:
@@ -130,7 +132,11 @@ def streak(history: Sequence[float | None]) -> str:
         if move != moves[-1]:
             break
         months += 1
-    return f"{'rising' if moves[-1] > 0 else 'falling'} {months} month{'s' if months > 1 else ''}"
+    rising = moves[-1] > 0
+    text = f"{'rising' if rising else 'falling'} {months} month{'s' if months > 1 else ''}"
+    if direction not in ("higher", "lower"):
+        return text
+    return f"{text}, {'better' if rising == (direction == 'higher') else 'worse'}"
 
 
 def _mart_exists(warehouse: Warehouse, name: str) -> bool:
@@ -297,6 +303,7 @@ def _cards(
         """,
         [month],
     )
+    directions = {name: str(spec.direction) for name, spec in kpi_catalogue().items()}
     kpis: dict[tuple[str, str], list[KpiLine]] = {}
     for row in warehouse.rows(
         "select * from scorecard.current_kpi_scores where period = ? "
@@ -316,7 +323,7 @@ def _cards(
                 row.status,
                 rag(row.achievement, row.status),
                 series,
-                streak(series),
+                streak(series, directions.get(row.kpi)),
             )
         )
     return [
