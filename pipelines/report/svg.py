@@ -37,8 +37,7 @@ def sparkline(values: Sequence[float | None], width: int = 120, height: int = 28
         + '"/>'
         for segment in segments
     )
-    last_index = max(i for i, v in enumerate(values) if v is not None)
-    x, y = point(last_index, values[last_index])  # type: ignore[arg-type]
+    x, y = segments[-1][-1]  # the latest month with a value
     return Markup(
         f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'role="img" aria-label="12-month trend">{lines}'
