@@ -9,6 +9,7 @@ from assets.attribution import attribution_channel_weights
 from assets.extract import raw_tables
 from assets.jobs import rescore_job, scorecard_job
 from assets.quality import quality_checks
+from assets.report import scorecard_report
 from assets.resources import WarehouseResource
 from assets.schedules import daily_open_period, monthly_close_period
 from assets.scorecard import scored_snapshot
@@ -24,6 +25,7 @@ defs = Definitions(
         attribution_channel_weights,
         dbt_period_models,
         scored_snapshot,
+        scorecard_report,
     ],
     asset_checks=quality_checks,
     jobs=[scorecard_job, rescore_job],

@@ -49,6 +49,7 @@ from pipelines.periods import (
     parse_span,
     span_label,
 )
+from pipelines.report.gather import ENTITY_ORDER
 
 if TYPE_CHECKING:
     from pipelines.warehouse import Warehouse
@@ -216,12 +217,6 @@ def print_backfill_statuses(title: str, statuses: list[PeriodStatus]) -> None:
 
 def cmd_rescore(args: argparse.Namespace) -> int:
     return _run(parse_month(args.from_), parse_month(args.to), rescore=True, version=args.version)
-
-
-ENTITY_ORDER = """
-    case entity_type
-        when 'company' then 1 when 'team' then 2 when 'rep' then 3 when 'channel' then 4 else 5
-    end"""
 
 
 def _entity_filter(args: argparse.Namespace, alias: str) -> tuple[str, list[str]]:
@@ -431,6 +426,22 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return ExitCode.PUBLISHED
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The period's HTML scorecard (pipelines/report/); a period nothing was published for is
+    exit 2."""
+    from pipelines.report.gather import gather
+    from pipelines.report.render import write_report
+    from pipelines.settings import get_settings
+
+    first, last = parse_span(args.period)
+    label = month_label(first) if first == last else args.period
+    with published_warehouse() as warehouse:
+        data = gather(warehouse, first, last, label)
+    path = write_report(data, Path(args.out) if args.out else get_settings().reports_path)
+    console.print(f"Wrote {path}", markup=False, soft_wrap=True)
+    return ExitCode.PUBLISHED
+
+
 def cmd_snapshots(args: argparse.Namespace) -> int:
     """Every snapshot, of a period or version: one nothing was scored for is exit 2."""
     from pipelines import read_arguments
@@ -607,6 +618,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """Generate, backfill, show the last month and write its HTML report (printing its path)."""
     from pipelines.settings import Target, get_settings
 
     settings = get_settings()
@@ -620,6 +632,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     cmd_show(
         argparse.Namespace(period=month_label(last), entity_type=None, entity=None, version=None)
     )
+    cmd_report(argparse.Namespace(period=month_label(last), out=None))
     where = (
         settings.warehouse if settings.target is Target.DUCKDB else settings.pg_url.split("@")[-1]
     )
@@ -656,7 +669,10 @@ def build_parser() -> argparse.ArgumentParser:
     generate = commands.add_parser("generate", help="write demo data into the landing directory")
     generate.add_argument("--from", dest="from_", metavar="YYYY-MM")
     generate.add_argument("--to", metavar="YYYY-MM")
-    for command in (generate, demo := commands.add_parser("demo", help="generate, backfill, show")):
+    for command in (
+        generate,
+        demo := commands.add_parser("demo", help="generate, backfill, show, report"),
+    ):
         command.add_argument("--seed", type=int, default=7)
         command.add_argument("--scale", type=float, default=1.0)
         command.add_argument("--format", choices=["csv", "parquet"], default="csv")
@@ -707,6 +723,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", help="a month's latest snapshot scored under this scorecard version"
     )
     show.set_defaults(handler=cmd_show)
+
+    report = commands.add_parser("report", help="write the HTML scorecard of a period")
+    report.add_argument("--period", required=True, metavar="PERIOD", help="YYYY-MM or YYYY-Qn")
+    report.add_argument(
+        "--out", metavar="DIR", help="folder to write into (default SCORECARD_REPORTS)"
+    )
+    report.set_defaults(handler=cmd_report)
 
     diff = commands.add_parser("diff", help="what changed between two snapshots of a period")
     diff.add_argument("snapshot_a", metavar="SNAPSHOT_A")

@@ -59,12 +59,16 @@ class Settings(BaseSettings):
     alert_log: Path = Field(default_factory=lambda: data_dir() / "alerts.log")
     alert_webhook: str = Field("", pattern=r"^(https?://\S+)?$")
 
+    # Where `scorecard report` and the report asset write scorecard-<period>.html; default:
+    # reports/ beside the warehouse file (with the data it reports on).
+    reports: Path | None = None
+
     # Dagster's instance (run history, schedules); DAGSTER_HOME, without the prefix.
     dagster_home: Path = Field(
         default_factory=lambda: data_dir() / "dagster_home", validation_alias="DAGSTER_HOME"
     )
 
-    @field_validator("warehouse", "config", "bi_copy", "alert_log", "dagster_home")
+    @field_validator("warehouse", "config", "bi_copy", "alert_log", "reports", "dagster_home")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         return (base_dir() / value.expanduser()).resolve() if value else None
@@ -80,6 +84,10 @@ class Settings(BaseSettings):
     @property
     def bi_copy_path(self) -> Path:
         return self.bi_copy or self.warehouse.parent / "bi" / "scorecard_bi.duckdb"
+
+    @property
+    def reports_path(self) -> Path:
+        return self.reports or self.warehouse.parent / "reports"
 
     def dbt_env(self) -> dict[str, str]:
         """The variables dbt's profiles.yml reads, derived from these settings."""

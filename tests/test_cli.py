@@ -68,7 +68,11 @@ READ_COMMANDS = {
     "checks --period 2025-01": ExitCode.BAD_INPUT,  # no run covered it
     "quarantine --period 2025-01": ExitCode.BAD_INPUT,  # nothing landed
     "diff snapshot_a snapshot_b": ExitCode.BAD_INPUT,  # no such snapshots
-    **{f"{command} --help": 0 for command in ("show", "diff", "snapshots", "checks", "quarantine")},
+    "report --period 2025-01": ExitCode.BAD_INPUT,  # nothing published
+    **{
+        f"{command} --help": 0
+        for command in ("show", "diff", "snapshots", "checks", "quarantine", "report")
+    },
 }
 # The frameworks, and pandas: importing it alone takes half of the second a read may take.
 HEAVY_MODULES = ["dagster", "dbt", "great_expectations", "pandas"]

@@ -1,0 +1,1 @@
+"""The HTML scorecard report of a period: gathered from the published snapshot, rendered offline."""
