@@ -167,7 +167,9 @@ def raw_tables(
                 errors[table.name] = f"not landed: its parent {', '.join(failed_parents)} failed"
                 continue
             try:
-                batches = land_table(wh, settings.landing, table, months, rules)
+                batches = land_table(
+                    wh, settings.landing, table, months, rules, config.source_of(table.name)
+                )
             except LandingError as error:
                 errors[table.name] = str(error)
                 continue
