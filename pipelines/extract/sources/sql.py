@@ -29,6 +29,7 @@ from dlt.sources.sql_database import sql_table
 from pipelines.extract.contract import Table
 from pipelines.extract.files import LandingError, LandingFile
 from pipelines.extract.sources.config import SqlSource
+from pipelines.extract.sources.errors import SourceUnavailable
 from pipelines.periods import month_label
 
 # The drivers the project installs, for URLs that name none (SQLAlchemy would pick psycopg 3
@@ -40,10 +41,6 @@ DEFAULT_DRIVERS = {
 }
 CONNECT_ATTEMPTS = 4
 FIRST_BACKOFF_SECONDS = 0.5
-
-
-class SourceUnavailable(RuntimeError):
-    """The database did not answer after the retries; nothing of the table was landed."""
 
 
 def engine_for(source: SqlSource, table: Table) -> sa.Engine:
