@@ -143,35 +143,49 @@ def extract_month(source: SqlSource, table: Table, month: date) -> Iterator[Land
 
 
 def changed_months(source: SqlSource, table: Table, since: datetime | None) -> list[date]:
-    """The months holding a row whose cursor is past `since` (all months when None): only
+    """The months holding a row whose cursor is past `since` (every month when None): only
     those rows are read, their period and cursor columns."""
     if source.period_column is None:
         raise LandingError(f"sources.{table.name}: changed months need a period_column")
+    months = set()
+    for part in _changed_rows(source, table, since, [source.period_column, source.cursor]):
+        for value in part.column(source.period_column).to_pylist():
+            if value is not None:
+                months.add(date(value.year, value.month, 1))
+    return sorted(months)
+
+
+def has_changes(source: SqlSource, table: Table, since: datetime | None) -> bool:
+    """Whether any row's cursor is past `since`."""
+    return any(part.num_rows for part in _changed_rows(source, table, since, [source.cursor]))
+
+
+def _changed_rows(
+    source: SqlSource, table: Table, since: datetime | None, columns: list[str]
+) -> list[pa.Table]:
+    """`columns` of the rows whose cursor is past `since`, read by dlt's incremental cursor."""
     engine = engine_for(source, table)
     try:
         reflect(engine, source, table)
         schema, _, name = source.table.rpartition(".")
+        incremental = (
+            dlt.sources.incremental(
+                source.cursor, initial_value=since, range_start="open", primary_key=()
+            )
+            if since
+            else None
+        )
         resource = sql_table(
             credentials=engine,
             table=name,
             schema=schema or None,
             backend="pyarrow",
-            included_columns=[source.period_column, source.cursor],
-            incremental=dlt.sources.incremental(
-                source.cursor, initial_value=since, range_start="open", primary_key=()
-            )
-            if since
-            else None,
+            included_columns=list(dict.fromkeys(columns)),
+            incremental=incremental,
         )
-        tables = _with_retries(source, table, lambda: list(resource))
+        return _with_retries(source, table, lambda: list(resource))
     finally:
         engine.dispose()
-    months = set()
-    for part in tables:
-        for value in part.column(source.period_column).to_pylist():
-            if value is not None:
-                months.add(date(value.year, value.month, 1))
-    return sorted(months)
 
 
 def _read_month(
