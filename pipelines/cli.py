@@ -77,6 +77,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         scale=args.scale,
         file_format=args.format,
         profile=args.profile,
+        to_sql=args.to_sql,
     )
     rows = sum(summary.rows.values())
     console.print(
@@ -84,6 +85,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
         f"of profile {args.profile}, {rows:,} rows in {len(summary.rows)} tables, into {landing} "
         f"in {time.perf_counter() - started:.1f}s"
     )
+    if args.to_sql:
+        from pipelines.demo.sql_tables import SQL_TABLES, sources_yaml
+
+        console.print(
+            f"{', '.join(SQL_TABLES)} went to the database; read them back with this block in "
+            "pipeline.yaml and the URL in SCORECARD_SQL_URL:\n" + sources_yaml("SCORECARD_SQL_URL"),
+            markup=False,
+        )
     return ExitCode.PUBLISHED
 
 
@@ -656,6 +665,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate = commands.add_parser("generate", help="write demo data into the landing directory")
     generate.add_argument("--from", dest="from_", metavar="YYYY-MM")
     generate.add_argument("--to", metavar="YYYY-MM")
+    generate.add_argument(
+        "--to-sql",
+        metavar="URL",
+        help="write the CRM and order tables into this database (e.g. sqlite:///shop.db)",
+    )
     for command in (generate, demo := commands.add_parser("demo", help="generate, backfill, show")):
         command.add_argument("--seed", type=int, default=7)
         command.add_argument("--scale", type=float, default=1.0)

@@ -192,10 +192,14 @@ def _read_month(
     engine: sa.Engine, source: SqlSource, table: Table, reflected: sa.Table, month: date
 ) -> pa.Table:
     included = [source.source_column(c) for c in table.column_names]
-    included = list(dict.fromkeys([*included, source.cursor]))
+    included = list(
+        dict.fromkeys([*included, source.cursor, source.period_column or source.cursor])
+    )
     start, end = _month_bounds(month)
 
-    def in_month(query: sa.Select, selected: sa.Table) -> sa.Select:
+    def in_month(
+        query: sa.Select, selected: sa.Table, incremental: object = None, engine: object = None
+    ) -> sa.Select:
         column = selected.c[source.period_column]
         return query.where(column >= start).where(column < end)
 
