@@ -49,6 +49,24 @@ def fresh_database(prefix: str, admin: psycopg2.extensions.connection) -> Iterat
             cursor.execute(f"drop database if exists {name} with (force)")
 
 
+@contextmanager
+def fresh_mariadb_database(prefix: str) -> Iterator[str]:
+    """A new database on the local MariaDB (root, no password) for the block's duration, as a
+    SQLAlchemy URL; dropped afterwards."""
+    import pymysql
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="", autocommit=True)
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"create database {name}")
+        yield f"mysql://root@127.0.0.1:3306/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"drop database if exists {name}")
+        admin.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh database on the local server, dropped at the end (the server is left as found).

@@ -5,14 +5,12 @@ watermark, late updates, schema drift and a database that is down."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg2
-import pymysql
 import pytest
 import sqlalchemy as sa
 
@@ -23,12 +21,11 @@ from pipelines.extract.sources import SqlSource
 from pipelines.extract.sources import sql as sql_source
 from pipelines.warehouse.connection import DuckDBWarehouse
 from pipelines.warehouse.schema import ensure_layout
-from tests.conftest import PG_ADMIN_URL, fresh_database
+from tests.conftest import PG_ADMIN_URL, fresh_database, fresh_mariadb_database
 
 JANUARY, FEBRUARY = date(2025, 1, 1), date(2025, 2, 1)
 RULES = LandingRules(channels=["direct"], currencies=["USD"], now=datetime(2026, 1, 1, tzinfo=UTC))
 ORDERS = load_contract().table("orders")
-MARIADB_ADMIN = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
 ENV = "SCORECARD_TEST_SHOP_URL"
 SOURCE = SqlSource(
     kind="sql",
@@ -45,7 +42,8 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'shop.db'}"
     elif request.param == "mariadb":
-        yield from _mariadb()
+        with fresh_mariadb_database("scorecard_src") as url:
+            yield url
     else:
         admin = psycopg2.connect(PG_ADMIN_URL, connect_timeout=3)
         try:
@@ -54,19 +52,6 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
                 yield url.replace("postgres@", "postgres:s3cret@")
         finally:
             admin.close()
-
-
-def _mariadb() -> Iterator[str]:
-    name = f"scorecard_src_{uuid.uuid4().hex[:10]}"
-    admin = pymysql.connect(**MARIADB_ADMIN, autocommit=True)
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f"create database {name}")
-        yield f"mysql+pymysql://root@127.0.0.1:3306/{name}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f"drop database if exists {name}")
-        admin.close()
 
 
 @pytest.fixture

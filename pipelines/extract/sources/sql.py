@@ -148,7 +148,7 @@ def changed_months(source: SqlSource, table: Table, since: datetime | None) -> l
     if source.period_column is None:
         raise LandingError(f"sources.{table.name}: changed months need a period_column")
     months = set()
-    for part in _changed_rows(source, table, since, [source.period_column, source.cursor]):
+    for part in changed_rows(source, table, since, [source.period_column, source.cursor]):
         for value in part.column(source.period_column).to_pylist():
             if value is not None:
                 months.add(date(value.year, value.month, 1))
@@ -157,10 +157,10 @@ def changed_months(source: SqlSource, table: Table, since: datetime | None) -> l
 
 def has_changes(source: SqlSource, table: Table, since: datetime | None) -> bool:
     """Whether any row's cursor is past `since`."""
-    return any(part.num_rows for part in _changed_rows(source, table, since, [source.cursor]))
+    return any(part.num_rows for part in changed_rows(source, table, since, [source.cursor]))
 
 
-def _changed_rows(
+def changed_rows(
     source: SqlSource, table: Table, since: datetime | None, columns: list[str]
 ) -> list[pa.Table]:
     """`columns` of the rows whose cursor is past `since`, read by dlt's incremental cursor."""
