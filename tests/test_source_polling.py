@@ -1,5 +1,6 @@
 """The hourly poll of database sources: a run of the months whose rows changed since the table's
-watermark, nothing when none did, and a once-changed row's month alone after a late update."""
+watermark, nothing when none did, and a once-changed row's month alone after a late update; a
+database that is down fails the raw step as worth a retry."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from dagster import RunRequest, SkipReason, build_schedule_context
+from dagster import AssetKey, RunRequest, SkipReason, build_schedule_context, materialize
 
 from assets.dagster_internals import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from assets.definitions import defs
+from assets.extract import raw_tables
+from assets.partitions import partition_key
+from assets.runner import dagster_instance
 from assets.schedules import poll_sources
 from pipelines.config import load_pipeline_config
 from pipelines.extract.contract import load_contract
 from pipelines.extract.landing import LandingRules, land_table
+from pipelines.extract.sources import sql as sql_source
 from pipelines.home import DEMO_CONFIG_DIR
 from pipelines.settings import get_settings
 from pipelines.warehouse import connect
@@ -88,3 +94,27 @@ def test_the_poll_runs_changed_months_only(deployment: Path):
     assert isinstance(late, RunRequest)
     assert late.partition_key == "2025-01-01"
     assert late.run_key != first.run_key
+
+
+def test_a_database_that_is_down_fails_the_step_as_worth_a_retry(deployment, monkeypatch):
+    """The raw step names the table and the variable, lands nothing of the table, and is retried
+    by the retry policy (a bad file is not)."""
+    monkeypatch.setenv("SCORECARD_TEST_POLL_URL", "postgresql://postgres:s3cret@127.0.0.1:1/shop")
+    monkeypatch.setattr(sql_source, "FIRST_BACKOFF_SECONDS", 0.01)
+    result = materialize(
+        [raw_tables],
+        selection=[AssetKey(["raw", "orders"])],
+        partition_key=partition_key(date(2025, 1, 1)),
+        resources=defs.resources,
+        instance=dagster_instance(),
+        raise_on_error=False,
+    )
+    assert not result.success
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert len(retries) == 2 and len(failures) == 1
+    message = failures[0].event_specific_data.error.to_string()
+    assert "raw.orders: the database in SCORECARD_TEST_POLL_URL did not answer" in message
+    assert "s3cret" not in message
+    with connect(get_settings()) as warehouse:
+        assert warehouse.scalar("select count(*) from raw.orders") == 0
