@@ -189,3 +189,22 @@ def test_an_unset_url_variable_is_named(warehouse, monkeypatch):
     with pytest.raises(LandingError, match=f"environment variable {ENV} is not set"):
         land_table(warehouse, "unused", ORDERS, [JANUARY], RULES, SOURCE)
     assert os.environ.get(ENV) is None
+
+
+def test_the_sources_block_is_validated_naming_the_key(tmp_path):
+    from pipelines.config import ConfigError, load_pipeline_config
+    from pipelines.home import DEMO_CONFIG_DIR
+
+    path = tmp_path / "pipeline.yaml"
+    base = (DEMO_CONFIG_DIR / "pipeline.yaml").read_text()
+    path.write_text(base + "sources:\n  order: {kind: sql, url_env: X, table: t}\n")
+    with pytest.raises(ConfigError, match="order: not a table of the input contract"):
+        load_pipeline_config(path)
+    path.write_text(
+        base + "sources:\n  orders: {kind: sql, url_env: 'postgres://u:p@h/db', table: t}\n"
+    )
+    with pytest.raises(ConfigError, match=r"sources\.orders\.sql\.url_env: String should match"):
+        load_pipeline_config(path)
+    path.write_text(base + "sources:\n  orders: {kind: ftp}\n")
+    with pytest.raises(ConfigError, match=r"sources\.orders: Input tag 'ftp'"):
+        load_pipeline_config(path)
