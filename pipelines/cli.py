@@ -600,6 +600,28 @@ def cmd_grant_bi(args: argparse.Namespace) -> int:
     return ExitCode.PUBLISHED
 
 
+def cmd_serve_spend(args: argparse.Namespace) -> int:
+    from pipelines.demo.spend_api import spend_server
+    from pipelines.settings import get_settings
+
+    landing = Path(args.landing or get_settings().landing)
+    server = spend_server(landing, port=args.port)
+    host, port = server.server_address[:2]
+    console.print(
+        f"Serving the ad spend of {landing} at http://{host}:{port}/spend?month=YYYY-MM "
+        "(Ctrl-C stops); a source block: ad_spend: {kind: api, url: "
+        f"http://{host}:{port}/spend}}",
+        markup=False,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return ExitCode.PUBLISHED
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from pipelines.deployment import init_home
 
@@ -684,6 +706,13 @@ def build_parser() -> argparse.ArgumentParser:
             "--landing", help="landing directory or URL (default SCORECARD_LANDING)"
         )
     generate.set_defaults(handler=cmd_generate)
+
+    serve_spend = commands.add_parser(
+        "serve-spend", help="serve the landing's ad spend as a local JSON API (demo)"
+    )
+    serve_spend.add_argument("--port", type=int, default=8765)
+    serve_spend.add_argument("--landing", help="landing directory (default SCORECARD_LANDING)")
+    serve_spend.set_defaults(handler=cmd_serve_spend)
     demo.set_defaults(handler=cmd_demo)
 
     validate = commands.add_parser(

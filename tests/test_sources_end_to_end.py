@@ -5,15 +5,9 @@ CRM rows changed afterwards are the only rows the poll reads."""
 
 from __future__ import annotations
 
-import csv
-import json
 import shutil
-import threading
 from collections.abc import Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import psycopg2
@@ -22,6 +16,7 @@ import sqlalchemy as sa
 
 from pipelines.config import load_pipeline_config
 from pipelines.demo.generator import generate
+from pipelines.demo.spend_api import serve_in_background, spend_server
 from pipelines.demo.sql_tables import period_column
 from pipelines.exit_codes import ExitCode
 from pipelines.extract.contract import load_contract
@@ -34,38 +29,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
 CRM = ("teams", "reps", "customers", "leads")
 SHOP = ("orders", "order_items", "refunds")
-PAGE_SIZE = 400
-
-
-def serve_spend(landing: Path) -> ThreadingHTTPServer:
-    """`GET /spend?month=YYYY-MM&page=N`: the month's ad_spend rows from `landing`'s files."""
-
-    class Spend(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            query_ = parse_qs(urlsplit(self.path).query)
-            month, page = query_["month"][0], int(query_.get("page", ["1"])[0])
-            path = landing / "ad_spend" / f"{month}.csv"
-            rows = list(csv.DictReader(path.open())) if path.exists() else []
-            rows = [{k: (v if v != "" else None) for k, v in row.items()} for row in rows]
-            more = page * PAGE_SIZE < len(rows)
-            host, port = self.server.server_address[:2]
-            body = {
-                "data": rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
-                "next": f"http://{host}:{port}/spend?month={month}&page={page + 1}"
-                if more
-                else None,
-            }
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(json.dumps(body).encode())
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Spend)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def sources_yaml(spend_url: str) -> str:
@@ -112,7 +75,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         generate(folder / "mixed", FIRST, THIRD, to_sql=crm_url, **arguments)
         generate(folder / "unused", FIRST, THIRD, to_sql=shop_url, **arguments)
         shutil.rmtree(folder / "mixed" / "ad_spend")
-        server = serve_spend(folder / "files")
+        server = spend_server(folder / "files")
+        serve_in_background(server)
         env.setenv("SCORECARD_TARGET", "duckdb")
         env.setenv("SCORECARD_HOME", "")
         env.setenv("SCORECARD_WAREHOUSE", str(folder / "files.duckdb"))
