@@ -527,12 +527,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     load_scorecard(settings.config)  # the deployment's three files are checked, not only two
     landing = args.landing or settings.landing
     started = time.perf_counter()
+    config = load_pipeline_config()
     report = check_landing(
         landing,
         load_quality_policy(),
-        LandingRules.configured(load_pipeline_config(), settings.currency),
+        LandingRules.configured(config, settings.currency),
         months,
         settings.duckdb_memory_limit,
+        config.sources,
     )
     for line in report.lines():
         console.print(escape(line), highlight=False)

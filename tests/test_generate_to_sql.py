@@ -1,5 +1,6 @@
 """`scorecard generate --to-sql`: the CRM and order tables written into a database and landed back
-through the SQL source give the same raw rows as the all-files landing of the same data."""
+through the SQL source give the same raw rows as the all-files landing of the same data;
+`validate` reads them from the database too."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ import yaml
 
 from pipelines.demo.generator import generate
 from pipelines.demo.sql_tables import SQL_TABLES, sources_yaml
+from pipelines.exit_codes import ExitCode
 from pipelines.extract.contract import load_contract
 from pipelines.extract.landing import LandingRules, land_table
 from pipelines.extract.sources.config import FilesSource, SqlSource
+from pipelines.quality.landing_check import Level, check_landing
+from pipelines.quality.policy import load_quality_policy
 from pipelines.warehouse.connection import DuckDBWarehouse
 from pipelines.warehouse.schema import ensure_layout
 
@@ -61,6 +65,26 @@ def test_the_sql_seeded_tables_land_the_same_rows_as_the_files(tmp_path, monkeyp
         assert len(actual[name]) == len(expected[name]), name
         pd.testing.assert_frame_equal(actual[name], expected[name], check_dtype=False, obj=name)
     assert sum(len(actual[name]) for name in SQL_TABLES) > 0
+
+
+def test_validate_reads_the_database_tables_and_names_an_unset_url(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    generate(tmp_path / "mixed", MONTHS[0], MONTHS[-1], seed=3, scale=0.2, as_of=AS_OF, to_sql=url)
+    block = yaml.safe_load(sources_yaml("SCORECARD_SQL_URL"))["sources"]
+    sources = {name: SqlSource.model_validate(spec) for name, spec in block.items()}
+    policy = load_quality_policy()
+    monkeypatch.setenv("SCORECARD_SQL_URL", url)
+    report = check_landing(str(tmp_path / "mixed"), policy, RULES, None, "1GB", sources)
+    assert report.not_provided == []
+    assert report.exit_code is ExitCode.PUBLISHED, list(report.lines())
+    assert report.files == 14 * len(MONTHS)
+
+    monkeypatch.delenv("SCORECARD_SQL_URL")
+    report = check_landing(str(tmp_path / "mixed"), policy, RULES, None, "1GB", sources)
+    assert report.exit_code is ExitCode.BAD_INPUT
+    unreadable = {f.table for f in report.findings if f.level is Level.UNREADABLE}
+    assert unreadable == set(SQL_TABLES)
+    assert "environment variable SCORECARD_SQL_URL is not set" in "\n".join(report.lines())
 
 
 @pytest.mark.parametrize("name", SQL_TABLES)
