@@ -179,6 +179,8 @@ def raw_tables(
             except SourceUnavailable as error:
                 unavailable[table.name] = str(error)
                 continue
+            for note in dict.fromkeys(n for b in batches for n in b.notes):
+                context.log.warning(note)
             partitions = [LandedPartition(b.batch_id, b.period) for b in batches]
             landed[table.name] = _Landed(batches, partitions, *_shape_later(wh, table, partitions))
         for table in selected:
@@ -248,6 +250,7 @@ def _checked(
             "rows_quarantined": sum(b.rows_quarantined for b in landed.batches),
             "files": [b.source for b in landed.batches if b.source],
             "batch_ids": [b.batch_id for b in landed.batches],
+            "source_notes": list(dict.fromkeys(n for b in landed.batches for n in b.notes)),
         },
         check_results=[
             check_result(key, verdict)

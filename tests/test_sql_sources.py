@@ -139,6 +139,11 @@ def test_a_month_lands_from_the_database_through_the_landing_checks(shop, wareho
         "select source_watermark from quality.landed_batches where table_name = 'orders'"
     )
     assert watermark["source_watermark"].tolist() == [datetime(2025, 1, 21)]
+    [note] = batch.notes  # a column the database has and the contract does not: named, not read
+    assert note.endswith(
+        "/shop_orders: column(s) internal_note not in the contract of table 'orders' "
+        "(new? not read; map one under sources.orders.columns)"
+    )
 
 
 def test_a_late_update_shows_as_a_changed_month_and_relands_it(shop, warehouse):
@@ -170,6 +175,7 @@ def test_a_renamed_column_names_table_and_column(shop, warehouse):
     message = str(raised.value)
     assert "/shop_orders: column 'status' is missing for table 'orders'" in message
     assert "order_status" in message and "renamed" in message
+    assert "map them under sources.orders.columns" in message
     assert warehouse.query("select count(*) as n from raw.orders")["n"][0] == 0
 
 

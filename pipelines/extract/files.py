@@ -29,7 +29,7 @@ class LandingError(ValueError):
 @dataclass(frozen=True)
 class LandingFile:
     """A month's rows to land. `url` is its lineage (`_source`); a database or API extract also
-    has the `local` file it was written to and the newest cursor value it holds."""
+    has the `local` file it was written to, the newest cursor value it holds and notes."""
 
     table: str
     month: date
@@ -37,6 +37,7 @@ class LandingFile:
     format: str
     local: Path | None = None
     watermark: datetime | None = None
+    notes: tuple[str, ...] = ()  # what a person should know, e.g. a column the source added
 
 
 def find_file(landing: str, table: str, month: date) -> LandingFile | None:

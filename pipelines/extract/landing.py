@@ -51,6 +51,7 @@ class LandedBatch:
     rows_landed: int
     rows_quarantined: int
     source_watermark: datetime | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def quarantined_share(self) -> float:
@@ -165,6 +166,7 @@ def read_file(
         rows_landed=rows_read - rows_quarantined,
         rows_quarantined=rows_quarantined,
         source_watermark=file.watermark,
+        notes=file.notes,
     )
     return CheckedFile(batch, reader, checked, datetime.now(UTC).replace(tzinfo=None))
 

@@ -93,11 +93,8 @@ def reflect(engine: sa.Engine, source: SqlSource, table: Table) -> sa.Table:
         lambda: sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=engine),
     )
     present = set(reflected.columns.keys())
-    wanted = {source.source_column(c): c for c in table.column_names}
-    wanted[source.cursor] = source.cursor
-    if source.period_column:
-        wanted[source.period_column] = source.period_column
-    missing = [c for c in wanted if c not in present]
+    wanted = _wanted(source, table)
+    missing = [c for c in _wanted(source, table) if c not in present]
     if missing:
         unmapped = sorted(present - wanted.keys())
         described = ", ".join(
@@ -107,9 +104,32 @@ def reflect(engine: sa.Engine, source: SqlSource, table: Table) -> sa.Table:
         raise LandingError(
             f"{location(engine, source)}: {described} is missing for table '{table.name}'"
             + (f"; columns nothing maps: {', '.join(unmapped)} (renamed?" if unmapped else "")
-            + (" map them under sources.{table.name}.columns)" if unmapped else "")
+            + (f" map them under sources.{table.name}.columns)" if unmapped else "")
         )
     return reflected
+
+
+def _wanted(source: SqlSource, table: Table) -> dict[str, str]:
+    """The database columns read, each with the contract column (or role) it fills."""
+    wanted = {source.source_column(c): c for c in table.column_names}
+    wanted[source.cursor] = source.cursor
+    if source.period_column:
+        wanted[source.period_column] = source.period_column
+    return wanted
+
+
+def new_columns_note(
+    engine: sa.Engine, source: SqlSource, table: Table, reflected: sa.Table
+) -> str:
+    """Schema drift that loses nothing: columns the database added that nothing maps, named so
+    a person can map them (they are not read)."""
+    new = sorted(set(reflected.columns.keys()) - _wanted(source, table).keys())
+    if not new:
+        return ""
+    return (
+        f"{location(engine, source)}: column(s) {', '.join(new)} not in the contract of table "
+        f"'{table.name}' (new? not read; map one under sources.{table.name}.columns)"
+    )
 
 
 @contextmanager
@@ -119,6 +139,7 @@ def extract_month(source: SqlSource, table: Table, month: date) -> Iterator[Land
     engine = engine_for(source, table)
     try:
         reflected = reflect(engine, source, table)
+        note = new_columns_note(engine, source, table, reflected)
         rows = _with_retries(
             source, table, lambda: _read_month(engine, source, table, reflected, month)
         )
@@ -139,6 +160,7 @@ def extract_month(source: SqlSource, table: Table, month: date) -> Iterator[Land
             format="parquet",
             local=path,
             watermark=watermark,
+            notes=(note,) if note else (),
         )
 
 
