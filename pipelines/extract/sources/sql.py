@@ -14,10 +14,11 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import dlt
 import pyarrow as pa
@@ -39,6 +40,7 @@ DEFAULT_DRIVERS = {
     "mysql": "mysql+pymysql",
     "mariadb": "mariadb+pymysql",
 }
+T = TypeVar("T")
 CONNECT_ATTEMPTS = 4
 FIRST_BACKOFF_SECONDS = 0.5
 
@@ -259,7 +261,9 @@ def _max(rows: pa.Table, column: str) -> datetime | None:
     if not rows.num_rows:
         return None
     value = pc.max(rows.column(column)).as_py()
-    return value.replace(tzinfo=None) if isinstance(value, datetime) else value
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
 
 
 def _range(rows: pa.Table, column: str) -> str:
@@ -269,8 +273,8 @@ def _range(rows: pa.Table, column: str) -> str:
     return f"{low.as_py():%Y-%m-%dT%H:%M:%S}..{high.as_py():%Y-%m-%dT%H:%M:%S}"
 
 
-def _with_retries(source: SqlSource, table: Table, action):  # type: ignore[no-untyped-def]
-    """`action`, retried with exponential back-off while the database cannot be reached."""
+def _with_retries(source: SqlSource, table: Table, action: Callable[[], T]) -> T:
+    """`action`, tried again with exponential back-off while the database cannot be reached."""
     delay = FIRST_BACKOFF_SECONDS
     for attempt in range(1, CONNECT_ATTEMPTS + 1):
         try:
@@ -280,16 +284,16 @@ def _with_retries(source: SqlSource, table: Table, action):  # type: ignore[no-u
                 f"sources.{table.name}: the database has no table '{source.table}'"
             ) from None
         except Exception as error:
-            if not _unreachable(error) or attempt == CONNECT_ATTEMPTS:
-                if _unreachable(error):
-                    raise SourceUnavailable(
-                        f"raw.{table.name}: the database in {source.url_env} did not answer "
-                        f"after {CONNECT_ATTEMPTS} attempts: {_first_line(error)}; nothing landed"
-                    ) from None
+            if not _unreachable(error):
                 raise
+            if attempt == CONNECT_ATTEMPTS:
+                raise SourceUnavailable(
+                    f"raw.{table.name}: the database in {source.url_env} did not answer "
+                    f"after {CONNECT_ATTEMPTS} attempts: {_first_line(error)}; nothing landed"
+                ) from None
             time.sleep(delay)
             delay *= 2
-    raise AssertionError("unreachable")
+    raise AssertionError("CONNECT_ATTEMPTS is at least 1")
 
 
 def _unreachable(error: BaseException) -> bool:
