@@ -11,7 +11,7 @@ from assets.jobs import rescore_job, scorecard_job
 from assets.quality import quality_checks
 from assets.report import scorecard_report
 from assets.resources import WarehouseResource
-from assets.schedules import daily_open_period, monthly_close_period
+from assets.schedules import daily_open_period, monthly_close_period, poll_sources
 from assets.scorecard import scored_snapshot
 from assets.sensors import alert_on_run_failure, landing_files
 from assets.transform import dbt_period_models, dbt_shared_models
@@ -29,7 +29,7 @@ defs = Definitions(
     ],
     asset_checks=quality_checks,
     jobs=[scorecard_job, rescore_job],
-    schedules=[daily_open_period, monthly_close_period],
+    schedules=[daily_open_period, monthly_close_period, poll_sources],
     sensors=[landing_files, alert_on_run_failure],
     resources={
         "warehouse": WarehouseResource(),

@@ -34,6 +34,7 @@ from pipelines.config import load_pipeline_config
 from pipelines.extract.contract import Table, load_contract
 from pipelines.extract.files import LandingError
 from pipelines.extract.landing import LandedBatch, LandingRules, land_table
+from pipelines.extract.sources.errors import SourceUnavailable
 from pipelines.failures import BAD_INPUT, FAILURE_KIND
 from pipelines.periods import month_label, parse_month
 from pipelines.quality import shape_worker
@@ -152,7 +153,8 @@ def raw_tables(
     """Land every selected table's files for the run's months, parents first, in one step (one
     warehouse connection, one step's start-up), then check each table with its own checks.
     A file that cannot be read fails the step, naming it, after the other tables landed; its
-    children (which would be checked against missing parents) are not landed."""
+    children (which would be checked against missing parents) are not landed. A database or API
+    that did not answer fails it the same way, but as worth a retry (the retry policy)."""
     shape_worker.start()  # great-expectations imports in its process while the files land
     months = context_months(context)
     settings, config, policy = get_settings(), load_pipeline_config(), load_quality_policy()
@@ -160,17 +162,25 @@ def raw_tables(
     selected = [table for table in TABLES if raw_key(table) in context.selected_asset_keys]
     landed: dict[str, _Landed] = {}
     errors: dict[str, str] = {}
+    unavailable: dict[str, str] = {}  # a database or API that did not answer: worth a retry
     with warehouse.open() as wh:
         ensure_layout(wh)
         for table in selected:
-            if failed_parents := [p for p in _parents(table) if p in errors]:
+            if failed_parents := [p for p in _parents(table) if p in errors or p in unavailable]:
                 errors[table.name] = f"not landed: its parent {', '.join(failed_parents)} failed"
                 continue
             try:
-                batches = land_table(wh, settings.landing, table, months, rules)
+                batches = land_table(
+                    wh, settings.landing, table, months, rules, config.source_of(table.name)
+                )
             except LandingError as error:
                 errors[table.name] = str(error)
                 continue
+            except SourceUnavailable as error:
+                unavailable[table.name] = str(error)
+                continue
+            for note in dict.fromkeys(n for b in batches for n in b.notes):
+                context.log.warning(note)
             partitions = [LandedPartition(b.batch_id, b.period) for b in batches]
             landed[table.name] = _Landed(batches, partitions, *_shape_later(wh, table, partitions))
         for table in selected:
@@ -178,10 +188,14 @@ def raw_tables(
                 yield _checked(context, wh, table, landed[table.name], months, rules, policy)
     if errors:
         raise Failure(
-            description="; ".join(f"raw.{name}: {error}" for name, error in errors.items()),
+            description="; ".join(
+                f"raw.{name}: {error}" for name, error in {**errors, **unavailable}.items()
+            ),
             metadata={FAILURE_KIND: BAD_INPUT},
             allow_retries=False,
         )
+    if unavailable:
+        raise Failure(description="; ".join(unavailable.values()), allow_retries=True)
 
 
 def _shape_later(
@@ -236,6 +250,7 @@ def _checked(
             "rows_quarantined": sum(b.rows_quarantined for b in landed.batches),
             "files": [b.source for b in landed.batches if b.source],
             "batch_ids": [b.batch_id for b in landed.batches],
+            "source_notes": list(dict.fromkeys(n for b in landed.batches for n in b.notes)),
         },
         check_results=[
             check_result(key, verdict)

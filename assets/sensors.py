@@ -82,20 +82,26 @@ def scan_landing(
 
 
 def run_request_for(changed: list[LandedFile], seen: dict[str, LandingFileState]) -> RunRequest:
-    """One run over the touched months: a partition, or a range under the single-run backfill
-    policy. The run key is derived from each changed file's content before and after, so the
-    same change is run once however many ticks see it, and a file changed back is run again."""
+    """One run over the touched months. The run key is derived from each changed file's content
+    before and after, so the same change is run once however many ticks see it, and a file
+    changed back is run again."""
     changes = sorted(
         f"{f.path}:{seen[f.path].sha256 if f.path in seen else ''}->{f.state.sha256}"
         for f in changed
     )
-    digest = hashlib.sha256("\n".join(changes).encode()).hexdigest()[:16]
-    months = sorted({f.month for f in changed})
-    first, last = months[0], months[-1]
+    return months_run_request("landing", changes, [f.month for f in changed])
+
+
+def months_run_request(prefix: str, changes: list[str], months: list[date]) -> RunRequest:
+    """One run over `months`: a partition, or a range under the single-run backfill policy,
+    keyed by a digest of `changes`."""
+    digest = hashlib.sha256("\n".join(sorted(changes)).encode()).hexdigest()[:16]
+    ordered = sorted(set(months))
+    first, last = ordered[0], ordered[-1]
     if first == last:
-        return RunRequest(run_key=f"landing-{digest}", partition_key=partition_key(first))
+        return RunRequest(run_key=f"{prefix}-{digest}", partition_key=partition_key(first))
     return RunRequest(
-        run_key=f"landing-{digest}",
+        run_key=f"{prefix}-{digest}",
         tags={
             ASSET_PARTITION_RANGE_START_TAG: partition_key(first),
             ASSET_PARTITION_RANGE_END_TAG: partition_key(last),

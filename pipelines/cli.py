@@ -78,6 +78,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         scale=args.scale,
         file_format=args.format,
         profile=args.profile,
+        to_sql=args.to_sql,
     )
     rows = sum(summary.rows.values())
     console.print(
@@ -85,6 +86,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
         f"of profile {args.profile}, {rows:,} rows in {len(summary.rows)} tables, into {landing} "
         f"in {time.perf_counter() - started:.1f}s"
     )
+    if args.to_sql:
+        from pipelines.demo.sql_tables import SQL_TABLES, sources_yaml
+
+        console.print(
+            f"{', '.join(SQL_TABLES)} went to the database; read them back with this block in "
+            "pipeline.yaml and the URL in SCORECARD_SQL_URL:\n" + sources_yaml("SCORECARD_SQL_URL"),
+            markup=False,
+        )
     return ExitCode.PUBLISHED
 
 
@@ -529,12 +538,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     load_scorecard(settings.config)  # the deployment's three files are checked, not only two
     landing = args.landing or settings.landing
     started = time.perf_counter()
+    config = load_pipeline_config()
     report = check_landing(
         landing,
         load_quality_policy(),
-        LandingRules.configured(load_pipeline_config(), settings.currency),
+        LandingRules.configured(config, settings.currency),
         months,
         settings.duckdb_memory_limit,
+        config.sources,
     )
     for line in report.lines():
         console.print(escape(line), highlight=False)
@@ -599,6 +610,28 @@ def cmd_grant_bi(args: argparse.Namespace) -> int:
         f"original rows; grant it to BI's login role: `grant {args.role} to <bi_user>`.",
         markup=False,
     )
+    return ExitCode.PUBLISHED
+
+
+def cmd_serve_spend(args: argparse.Namespace) -> int:
+    from pipelines.demo.spend_api import spend_server
+    from pipelines.settings import get_settings
+
+    landing = Path(args.landing or get_settings().landing)
+    server = spend_server(landing, port=args.port)
+    host, port = server.server_address[:2]
+    console.print(
+        f"Serving the ad spend of {landing} at http://{host}:{port}/spend?month=YYYY-MM "
+        "(Ctrl-C stops); a source block: ad_spend: {kind: api, url: "
+        f"http://{host}:{port}/spend}}",
+        markup=False,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
     return ExitCode.PUBLISHED
 
 
@@ -669,6 +702,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate = commands.add_parser("generate", help="write demo data into the landing directory")
     generate.add_argument("--from", dest="from_", metavar="YYYY-MM")
     generate.add_argument("--to", metavar="YYYY-MM")
+    generate.add_argument(
+        "--to-sql",
+        metavar="URL",
+        help="write the CRM and order tables into this database (e.g. sqlite:///shop.db)",
+    )
     for command in (
         generate,
         demo := commands.add_parser("demo", help="generate, backfill, show, report"),
@@ -686,6 +724,13 @@ def build_parser() -> argparse.ArgumentParser:
             "--landing", help="landing directory or URL (default SCORECARD_LANDING)"
         )
     generate.set_defaults(handler=cmd_generate)
+
+    serve_spend = commands.add_parser(
+        "serve-spend", help="serve the landing's ad spend as a local JSON API (demo)"
+    )
+    serve_spend.add_argument("--port", type=int, default=8765)
+    serve_spend.add_argument("--landing", help="landing directory (default SCORECARD_LANDING)")
+    serve_spend.set_defaults(handler=cmd_serve_spend)
     demo.set_defaults(handler=cmd_demo)
 
     validate = commands.add_parser(

@@ -19,6 +19,8 @@ from pydantic import (
 )
 
 from pipelines.channels import OTHER_CHANNEL, ChannelMapping, ChannelName
+from pipelines.extract.contract import load_contract
+from pipelines.extract.sources.config import FilesSource, Source
 
 # PROJECT_ROOT is re-exported: modules locate the checkout's own files through it.
 from pipelines.home import PROJECT_ROOT as PROJECT_ROOT
@@ -148,6 +150,8 @@ class PipelineConfig(BaseModel):
     attribution: Attribution = Attribution()
     kpis: Kpis = Kpis()
     schedules: Schedules = Schedules()
+    # contract table -> where it comes from; a table not named here comes from files
+    sources: dict[str, Source] = {}
 
     @field_validator("first_period")
     @classmethod
@@ -169,6 +173,17 @@ class PipelineConfig(BaseModel):
         if unknown:
             raise ValueError("; ".join(unknown))
         return self
+
+    @field_validator("sources")
+    @classmethod
+    def _contract_tables(cls, value: dict[str, Source]) -> dict[str, Source]:
+        unknown = sorted(set(value) - set(load_contract().tables))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: not a table of the input contract")
+        return value
+
+    def source_of(self, table: str) -> Source:
+        return self.sources.get(table, FilesSource())
 
     @property
     def paid_channels(self) -> list[str]:

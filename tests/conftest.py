@@ -49,6 +49,38 @@ def fresh_database(prefix: str, admin: psycopg2.extensions.connection) -> Iterat
             cursor.execute(f"drop database if exists {name} with (force)")
 
 
+@contextmanager
+def fresh_mariadb_database(prefix: str) -> Iterator[str]:
+    """A new database on the local MariaDB (root, no password) for the block's duration, as a
+    SQLAlchemy URL; dropped afterwards. Unreachable server: skipped locally, a failure under
+    CI=true (as PostgreSQL)."""
+    import pymysql
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = pymysql.connect(
+            host="127.0.0.1",
+            port=3306,
+            user="root",
+            password="",
+            autocommit=True,
+            connect_timeout=3,
+        )
+    except pymysql.err.OperationalError as error:
+        message = f"MariaDB not reachable at 127.0.0.1:3306: {error}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"create database {name}")
+        yield f"mysql://root@127.0.0.1:3306/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"drop database if exists {name}")
+        admin.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh database on the local server, dropped at the end (the server is left as found).

@@ -28,7 +28,7 @@ def test_job_and_schedules_exist():
     assert rescore.partitions_def is not None
     assert [node.name for node in rescore.graph.node_defs] == ["scorecard__snapshot"]
     names = {s.name for s in defs.schedules}
-    assert names == {"daily_open_period", "monthly_close_period"}
+    assert names == {"daily_open_period", "monthly_close_period", "poll_sources"}
 
 
 def test_schedules_pick_the_open_month_daily_and_the_closed_month_monthly():

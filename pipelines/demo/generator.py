@@ -18,6 +18,7 @@ from pipelines.demo.assumptions import load_assumptions
 from pipelines.demo.files import FileFormat, LandingWriter
 from pipelines.demo.profiles import DEFAULT_PROFILE, profile_named
 from pipelines.demo.simulation import Business
+from pipelines.demo.sql_tables import SqlLandingWriter
 from pipelines.demo.timeline import month_window, to_seconds
 from pipelines.demo.world import build_world
 from pipelines.periods import months_between
@@ -40,9 +41,10 @@ def generate(
     file_format: FileFormat = "csv",
     as_of: datetime | None = None,
     profile: str = DEFAULT_PROFILE,
+    to_sql: str | None = None,
 ) -> GenerationSummary:
     """Simulate the months first_month..last_month and write one file per table of the profile
-    and month."""
+    and month (the CRM and order tables into the database at `to_sql` instead, when given)."""
     shape = profile_named(profile)
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
@@ -55,10 +57,16 @@ def generate(
     business = Business(
         rng, assumptions, config, world, scale=scale, first_month=windows[0], cutoff=cutoff
     )
-    writer = LandingWriter(landing, file_format)
+    writer: LandingWriter | SqlLandingWriter = LandingWriter(landing, file_format)
+    if to_sql:
+        writer = SqlLandingWriter(to_sql, writer)
     rows = dict.fromkeys(shape.written_tables(), 0)
-    for window in windows:
-        tables = business.month(window)
-        for name in rows:
-            rows[name] += writer.write(name, window.month, shape.shape(name, tables[name]))
+    try:
+        for window in windows:
+            tables = business.month(window)
+            for name in rows:
+                rows[name] += writer.write(name, window.month, shape.shape(name, tables[name]))
+    finally:
+        if isinstance(writer, SqlLandingWriter):
+            writer.close()
     return GenerationSummary(months=months, rows=rows, landing=str(landing))

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 
 import fsspec
@@ -28,10 +28,16 @@ class LandingError(ValueError):
 
 @dataclass(frozen=True)
 class LandingFile:
+    """A month's rows to land. `url` is its lineage (`_source`); a database or API extract also
+    has the `local` file it was written to, the newest cursor value it holds and notes."""
+
     table: str
     month: date
     url: str
     format: str
+    local: Path | None = None
+    watermark: datetime | None = None
+    notes: tuple[str, ...] = ()  # what a person should know, e.g. a column the source added
 
 
 def find_file(landing: str, table: str, month: date) -> LandingFile | None:
@@ -119,6 +125,9 @@ def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
 @contextmanager
 def local_copy(file: LandingFile) -> Iterator[Path]:
     """A local path DuckDB can read: the file itself when local, else a temporary download."""
+    if file.local is not None:
+        yield file.local
+        return
     fs, path = fsspec.core.url_to_fs(file.url)
     if _is_local(fs):
         yield Path(path)

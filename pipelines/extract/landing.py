@@ -29,9 +29,9 @@ from pipelines.extract.files import (
     LandingError,
     LandingFile,
     check_readable,
-    find_file,
     local_copy,
 )
+from pipelines.extract.sources import FILES, Source, extract
 from pipelines.extract.validation import bound_parameters, checked_select
 from pipelines.failpoints import failpoint
 from pipelines.periods import month_label
@@ -50,6 +50,8 @@ class LandedBatch:
     rows_read: int
     rows_landed: int
     rows_quarantined: int
+    source_watermark: datetime | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def quarantined_share(self) -> float:
@@ -67,6 +69,7 @@ class LandedBatch:
                 "rows_landed": pa.array([self.rows_landed], pa.int64()),
                 "rows_quarantined": pa.array([self.rows_quarantined], pa.int64()),
                 "loaded_at": pa.array([datetime.now(UTC).replace(tzinfo=None)], pa.timestamp("us")),
+                "source_watermark": pa.array([self.source_watermark], pa.timestamp("us")),
             }
         )
 
@@ -93,17 +96,23 @@ class LandingRules:
 
 
 def land_table(
-    warehouse: Warehouse, landing: str, table: Table, months: list[date], rules: LandingRules
+    warehouse: Warehouse,
+    landing: str,
+    table: Table,
+    months: list[date],
+    rules: LandingRules,
+    source: Source = FILES,
 ) -> list[LandedBatch]:
-    """Land `table`'s file of each month that has one (a month without a file lands no batch);
-    a bad file raises LandingError naming file and column."""
+    """Land `table`'s rows of each month from its source: a file (a month without one lands no
+    batch), a database table or an API; bad input raises LandingError naming file or table and
+    column."""
     batches = []
     reader = warehouse.file_reader()
     try:
         for month in months:
-            file = find_file(landing, table.name, month)
-            if file is not None:
-                batches.append(write_batch(warehouse, read_file(reader, table, file, rules)))
+            with extract(source, landing, table, month) as file:
+                if file is not None:
+                    batches.append(write_batch(warehouse, read_file(reader, table, file, rules)))
     finally:
         reader.close()
     return batches
@@ -156,6 +165,8 @@ def read_file(
         rows_read=rows_read,
         rows_landed=rows_read - rows_quarantined,
         rows_quarantined=rows_quarantined,
+        source_watermark=file.watermark,
+        notes=file.notes,
     )
     return CheckedFile(batch, reader, checked, datetime.now(UTC).replace(tzinfo=None))
 

@@ -23,7 +23,7 @@ import duckdb
 
 from pipelines.exit_codes import ExitCode
 from pipelines.extract.contract import Table, load_contract
-from pipelines.extract.files import LandingError, find_file, months_in_landing
+from pipelines.extract.files import LandingError, months_in_landing
 from pipelines.extract.landing import (
     CheckedFile,
     LandedBatch,
@@ -31,6 +31,8 @@ from pipelines.extract.landing import (
     read_file,
     write_batch,
 )
+from pipelines.extract.sources import FILES, FilesSource, Source, extract
+from pipelines.extract.sources.errors import SourceUnavailable
 from pipelines.periods import month_label, months_between
 from pipelines.quality.landed_rows import LandedPartition
 from pipelines.quality.outcomes import SAMPLE_SIZE
@@ -122,12 +124,22 @@ def check_landing(
     rules: LandingRules,
     months: tuple[date, date] | None = None,
     memory_limit: str = "2GB",
+    sources: dict[str, Source] | None = None,
 ) -> LandingReport:
     """Land every contract table's files of the landing (or of `months`, first and last) into a
     throwaway in-memory DuckDB and report every problem a run's landing and raw checks would
-    find."""
+    find. A table from a database or API (`sources`) is read for `months`, else for the
+    months the landing's files cover."""
     contract = load_contract()
-    in_landing = {name: months_in_landing(landing, name) for name in contract.tables}
+    sources = {name: s for name, s in (sources or {}).items() if not isinstance(s, FilesSource)}
+    in_landing = {
+        name: [] if name in sources else months_in_landing(landing, name)
+        for name in contract.tables
+    }
+    file_months = sorted({m for ms in in_landing.values() for m in ms})
+    span = months or ((file_months[0], file_months[-1]) if file_months else None)
+    for name in sources:
+        in_landing[name] = months_between(*span) if span else []
     found = {name: [m for m in ms if _within(m, months)] for name, ms in in_landing.items()}
     # Orphans are judged only when the parents' history is complete: checked from the landing's
     # first month (a range starting later lacks the parents landed before it).
@@ -140,7 +152,7 @@ def check_landing(
         ensure_layout(wh)
         files = [(contract.table(name), m) for name, ms in found.items() for m in ms]
         # Every file first (children need parents): read side by side, written one at a time.
-        for checked in _read_files(wh, landing, files, rules):
+        for checked in _read_files(wh, landing, files, rules, sources):
             if isinstance(checked, Finding):
                 findings.append(checked)
             else:
@@ -164,7 +176,11 @@ def _within(month: date, months: tuple[date, date] | None) -> bool:
 
 
 def _read_files(
-    wh: Warehouse, landing: str, files: list[tuple[Table, date]], rules: LandingRules
+    wh: Warehouse,
+    landing: str,
+    files: list[tuple[Table, date]],
+    rules: LandingRules,
+    sources: dict[str, Source],
 ) -> Iterator[CheckedFile | Finding]:
     """Each (table, month) file read and checked, in order, on READ_THREADS threads with a
     file reader of the warehouse each (DuckDB releases the GIL, so two cores read two files at
@@ -177,7 +193,8 @@ def _read_files(
     def read(table: Table, month: date) -> CheckedFile | Finding:
         if not hasattr(local, "reader"):
             local.reader = unused.pop()
-        return _read(local.reader, landing, table, month, rules)
+        source = sources.get(table.name, FILES)
+        return _read(local.reader, landing, table, month, rules, source)
 
     try:
         with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
@@ -193,14 +210,15 @@ def _read(
     table: Table,
     month: date,
     rules: LandingRules,
+    source: Source,
 ) -> CheckedFile | Finding:
     file = None
     try:
-        file = find_file(landing, table.name, month)
-        if file is None:  # gone since the landing was listed
-            raise LandingError(f"no file for {table.name} in {month_label(month)}")
-        return read_file(reader, table, file, rules)
-    except LandingError as error:
+        with extract(source, landing, table, month) as file:
+            if file is None:  # gone since the landing was listed
+                raise LandingError(f"no file for {table.name} in {month_label(month)}")
+            return read_file(reader, table, file, rules)
+    except (LandingError, SourceUnavailable) as error:
         url = file.url if file else None
         message = str(error).removeprefix(f"{url}: ") if url else str(error)
         return Finding(

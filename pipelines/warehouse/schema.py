@@ -63,6 +63,8 @@ QUALITY_DDL = (
         rows_quarantined bigint,
         loaded_at timestamp
     )""",
+    # The newest cursor value a database or API batch held: the table's watermark.
+    "alter table quality.landed_batches add column if not exists source_watermark timestamp",
 )
 
 # Written between two dbt steps by the data-driven attribution models (pipelines/attribution);
@@ -359,7 +361,10 @@ def _log_batches_landed_before_the_log(warehouse: Warehouse) -> None:
     for table in load_contract().tables.values():
         warehouse.execute(
             f"""
-            insert into quality.landed_batches
+            insert into quality.landed_batches (
+                batch_id, table_name, period, source,
+                rows_read, rows_landed, rows_quarantined, loaded_at
+            )
             select
                 landed.batch_id,
                 ?,

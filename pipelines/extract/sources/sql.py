@@ -1,0 +1,311 @@
+"""A contract table read from a SQL database through dlt's `sql_database` source.
+
+dlt reads the month's rows as Arrow (its pyarrow backend), renamed to the contract's columns and
+written to a Parquet file in a temporary folder; that file then goes through the same landing
+path as a file sent by a person (pipelines/extract/landing.py), so row checks, quarantine,
+batch columns and lineage are one code path. A month lands whole, as a file does: staging reads
+each month's newest batch, so a row updated late is picked up by re-landing its month and a row
+deleted at the source leaves with it. The cursor column (`updated_at`) says which months
+changed since the watermark (the newest cursor value landed, kept per table in
+`quality.landed_batches.source_watermark`): `changed_months` extracts only the rows past it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+from dlt.sources.sql_database import sql_table
+
+from pipelines.extract.contract import Table
+from pipelines.extract.files import LandingError, LandingFile
+from pipelines.extract.sources.config import SqlSource
+from pipelines.extract.sources.errors import SourceUnavailable
+from pipelines.periods import month_label
+
+# The drivers the project installs, for URLs that name none (SQLAlchemy would pick psycopg 3
+# and mysqlclient).
+DEFAULT_DRIVERS = {
+    "postgresql": "postgresql+psycopg2",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
+T = TypeVar("T")
+CONNECT_ATTEMPTS = 4
+FIRST_BACKOFF_SECONDS = 0.5
+
+
+def engine_for(source: SqlSource, table: Table) -> sa.Engine:
+    """An engine on the URL in the source's environment variable."""
+    url = os.environ.get(source.url_env)
+    if not url:
+        raise LandingError(
+            f"sources.{table.name}: the environment variable {source.url_env} is not set; "
+            "expected the database's connection URL in it"
+        )
+    try:
+        return create_engine(url)
+    except sa.exc.ArgumentError:
+        raise LandingError(
+            f"sources.{table.name}: {source.url_env} holds no database URL; "
+            "expected e.g. postgresql://user@host:5432/db"
+        ) from None
+    except ImportError as error:
+        raise LandingError(
+            f"sources.{table.name}: the database driver of {source.url_env} is not installed "
+            f"({error.name}); expected a postgresql, mysql, mariadb or sqlite URL"
+        ) from None
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine on `url`, with the project's driver where the URL names none."""
+    parsed = sa.engine.make_url(url)
+    driver = DEFAULT_DRIVERS.get(parsed.drivername)
+    return sa.create_engine(parsed.set(drivername=driver) if driver else parsed)
+
+
+def location(engine: sa.Engine, source: SqlSource) -> str:
+    """Where the rows come from, without credentials: `postgresql://host:5432/db/table`."""
+    url = engine.url
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return f"sqlite:///{url.database}/{source.table}"
+    port = f":{url.port}" if url.port else ""
+    return f"{backend}://{url.host or ''}{port}/{url.database}/{source.table}"
+
+
+def reflect(engine: sa.Engine, source: SqlSource, table: Table) -> sa.Table:
+    """The source table, after checking it has every mapped column (retrying while the
+    database does not answer). Drift is named: missing columns, and the columns the table has
+    that nothing maps (a rename shows as one of each)."""
+    schema, _, name = source.table.rpartition(".")
+    reflected = _with_retries(
+        source,
+        table,
+        lambda: sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=engine),
+    )
+    present = set(reflected.columns.keys())
+    wanted = _wanted(source, table)
+    missing = [c for c in _wanted(source, table) if c not in present]
+    if missing:
+        unmapped = sorted(present - wanted.keys())
+        described = ", ".join(
+            f"column '{c}'" + (f" (contract column {wanted[c]})" if wanted[c] != c else "")
+            for c in missing
+        )
+        raise LandingError(
+            f"{location(engine, source)}: {described} is missing for table '{table.name}'"
+            + (f"; columns nothing maps: {', '.join(unmapped)} (renamed?" if unmapped else "")
+            + (f" map them under sources.{table.name}.columns)" if unmapped else "")
+        )
+    return reflected
+
+
+def _wanted(source: SqlSource, table: Table) -> dict[str, str]:
+    """The database columns read, each with the contract column (or role) it fills."""
+    wanted = {source.source_column(c): c for c in table.column_names}
+    wanted[source.cursor] = source.cursor
+    if source.period_column:
+        wanted[source.period_column] = source.period_column
+    return wanted
+
+
+def new_columns_note(
+    engine: sa.Engine, source: SqlSource, table: Table, reflected: sa.Table
+) -> str:
+    """Schema drift that loses nothing: columns the database added that nothing maps, named so
+    a person can map them (they are not read)."""
+    new = sorted(set(reflected.columns.keys()) - _wanted(source, table).keys())
+    if not new:
+        return ""
+    return (
+        f"{location(engine, source)}: column(s) {', '.join(new)} not in the contract of table "
+        f"'{table.name}' (new? not read; map one under sources.{table.name}.columns)"
+    )
+
+
+@contextmanager
+def extract_month(source: SqlSource, table: Table, month: date) -> Iterator[LandingFile]:
+    """The month's rows as a Parquet file with the contract's columns (every row of the table
+    when it has no period column), its lineage naming the table and the cursor range."""
+    engine = engine_for(source, table)
+    try:
+        reflected = reflect(engine, source, table)
+        note = new_columns_note(engine, source, table, reflected)
+        rows = _with_retries(
+            source, table, lambda: _read_month(engine, source, table, reflected, month)
+        )
+    finally:
+        engine.dispose()
+    watermark = _max(rows, source.cursor)
+    landed = _as_contract(rows, source, table)
+    label = f"{location(engine, source)}?{source.cursor}={_range(rows, source.cursor)}"
+    if source.period_column:
+        label += f"&{source.period_column}={month_label(month)}"
+    with tempfile.TemporaryDirectory(prefix="scorecard-sql-") as folder:
+        path = Path(folder) / f"{month_label(month)}.parquet"
+        pq.write_table(landed, path)
+        yield LandingFile(
+            table=table.name,
+            month=month,
+            url=label,
+            format="parquet",
+            local=path,
+            watermark=watermark,
+            notes=(note,) if note else (),
+        )
+
+
+def changed_months(source: SqlSource, table: Table, since: datetime | None) -> list[date]:
+    """The months holding a row whose cursor is past `since` (every month when None): only
+    those rows are read, their period and cursor columns."""
+    if source.period_column is None:
+        raise LandingError(f"sources.{table.name}: changed months need a period_column")
+    months = set()
+    for part in changed_rows(source, table, since, [source.period_column, source.cursor]):
+        for value in part.column(source.period_column).to_pylist():
+            if value is not None:
+                months.add(date(value.year, value.month, 1))
+    return sorted(months)
+
+
+def has_changes(source: SqlSource, table: Table, since: datetime | None) -> bool:
+    """Whether any row's cursor is past `since`."""
+    return any(part.num_rows for part in changed_rows(source, table, since, [source.cursor]))
+
+
+def changed_rows(
+    source: SqlSource, table: Table, since: datetime | None, columns: list[str]
+) -> list[pa.Table]:
+    """`columns` of the rows whose cursor is past `since`, read by dlt's incremental cursor."""
+    engine = engine_for(source, table)
+    try:
+        reflect(engine, source, table)
+        schema, _, name = source.table.rpartition(".")
+        incremental = (
+            dlt.sources.incremental(
+                source.cursor, initial_value=since, range_start="open", primary_key=()
+            )
+            if since
+            else None
+        )
+        resource = sql_table(
+            credentials=engine,
+            table=name,
+            schema=schema or None,
+            backend="pyarrow",
+            included_columns=list(dict.fromkeys(columns)),
+            incremental=incremental,
+        )
+        return _with_retries(source, table, lambda: list(resource))
+    finally:
+        engine.dispose()
+
+
+def _read_month(
+    engine: sa.Engine, source: SqlSource, table: Table, reflected: sa.Table, month: date
+) -> pa.Table:
+    included = [source.source_column(c) for c in table.column_names]
+    included = list(
+        dict.fromkeys([*included, source.cursor, source.period_column or source.cursor])
+    )
+    start, end = _month_bounds(month)
+
+    def in_month(
+        query: sa.Select, selected: sa.Table, incremental: object = None, engine: object = None
+    ) -> sa.Select:
+        column = selected.c[source.period_column]
+        return query.where(column >= start).where(column < end)
+
+    resource = sql_table(
+        credentials=engine,
+        table=reflected.name,
+        schema=reflected.schema,
+        backend="pyarrow",
+        included_columns=included,
+        query_adapter_callback=in_month if source.period_column else None,
+    )
+    parts = [part for part in resource if part.num_rows]
+    if not parts:
+        return pa.table({name: pa.array([], pa.string()) for name in included})
+    return pa.concat_tables(parts, promote_options="permissive")
+
+
+def _as_contract(rows: pa.Table, source: SqlSource, table: Table) -> pa.Table:
+    """The contract's columns, in its order, timestamps with a zone turned to UTC wall time."""
+    columns = {}
+    for name in table.column_names:
+        column = rows.column(source.source_column(name))
+        if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+            column = pc.cast(column, pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
+        columns[name] = column
+    return pa.table(columns)
+
+
+def _month_bounds(month: date) -> tuple[datetime, datetime]:
+    after = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return datetime(month.year, month.month, 1), datetime(after.year, after.month, 1)
+
+
+def _max(rows: pa.Table, column: str) -> datetime | None:
+    if not rows.num_rows:
+        return None
+    value = pc.max(rows.column(column)).as_py()
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _range(rows: pa.Table, column: str) -> str:
+    if not rows.num_rows:
+        return "none"
+    low, high = pc.min_max(rows.column(column)).values()
+    return f"{low.as_py():%Y-%m-%dT%H:%M:%S}..{high.as_py():%Y-%m-%dT%H:%M:%S}"
+
+
+def _with_retries(source: SqlSource, table: Table, action: Callable[[], T]) -> T:
+    """`action`, tried again with exponential back-off while the database cannot be reached."""
+    delay = FIRST_BACKOFF_SECONDS
+    for attempt in range(1, CONNECT_ATTEMPTS + 1):
+        try:
+            return action()
+        except sa.exc.NoSuchTableError:
+            raise LandingError(
+                f"sources.{table.name}: the database has no table '{source.table}'"
+            ) from None
+        except Exception as error:
+            if not _unreachable(error):
+                raise
+            if attempt == CONNECT_ATTEMPTS:
+                raise SourceUnavailable(
+                    f"raw.{table.name}: the database in {source.url_env} did not answer "
+                    f"after {CONNECT_ATTEMPTS} attempts: {_first_line(error)}; nothing landed"
+                ) from None
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("CONNECT_ATTEMPTS is at least 1")
+
+
+def _unreachable(error: BaseException) -> bool:
+    """An operational error anywhere in the chain (dlt wraps the driver's errors)."""
+    while error is not None:
+        if isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _first_line(error: BaseException) -> str:
+    while error.__cause__ or error.__context__:
+        error = error.__cause__ or error.__context__
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
