@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from pipelines.formatting import readable_number
+
 if TYPE_CHECKING:
     from pipelines.warehouse.connection import Row
 
@@ -42,14 +44,6 @@ def _table(title: str) -> Table:
     return Table(title=Text(title), title_justify="left")
 
 
-def _number(value: object, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    return str(value)
-
-
 def print_entity_scores(title: str, rows: Sequence[Row]) -> None:
     table = _table(title)
     numeric = ("total", "rank", "pctile", "bonus x", "rolled up")
@@ -61,13 +55,13 @@ def print_entity_scores(title: str, rows: Sequence[Row]) -> None:
             _plain(row.entity_id),
             _plain(row.parent_entity_id),
             _plain(getattr(row, "peer_group", None)),
-            _number(row.total_score),
+            readable_number(row.total_score),
             f"[{GRADE_STYLES.get(grade, '')}]{grade}[/]" if grade in GRADE_STYLES else grade,
             _plain(row.grade_label),
-            _number(row.rank, 0),
-            _number(row.percentile, 0),
-            _number(row.bonus_multiplier, 2),
-            _number(getattr(row, "rolled_up_score", None)),
+            readable_number(row.rank, 0),
+            readable_number(row.percentile, 0),
+            readable_number(row.bonus_multiplier, 2),
+            readable_number(getattr(row, "rolled_up_score", None)),
         )
     console.print(table)
 
@@ -97,12 +91,12 @@ def print_kpi_breakdown(title: str, rows: Sequence[Row]) -> None:
             *([_plain(row.entity_id)] if several else []),
             _plain(row.kpi),
             _plain(row.perspective),
-            _number(row.value, 2),
-            _number(row.target, 2),
-            _number(row.achievement, 2),
-            _number(row.score),
-            _number(row.effective_weight),
-            _number(row.weighted_score),
+            readable_number(row.value, 2),
+            readable_number(row.target, 2),
+            readable_number(row.achievement, 2),
+            readable_number(row.score),
+            readable_number(row.effective_weight),
+            readable_number(row.weighted_score),
             _plain(row.status),
         )
     console.print(table)
@@ -149,9 +143,9 @@ def print_span_kpis(title: str, rows: Sequence[Row]) -> None:
         table.add_row(
             _plain(row.entity_id),
             _plain(row.kpi),
-            _number(row.value, 2),
-            _number(row.numerator, 2),
-            _number(row.denominator, 2),
+            readable_number(row.value, 2),
+            readable_number(row.numerator, 2),
+            readable_number(row.denominator, 2),
             str(row.months),
             _plain(row.method),
             _plain(row.null_reason),
@@ -175,8 +169,8 @@ def print_diff(title: str, rows: Sequence[Row]) -> None:
             _plain(row.entity_id),
             _plain(row.kpi),
             _plain(row.field),
-            _number(row.before, 2),
-            _number(row.after, 2),
+            readable_number(row.before, 2),
+            readable_number(row.after, 2),
             f"{row.after - row.before:+,.2f}" if numbers else "",
         )
     console.print(table)
@@ -209,7 +203,7 @@ def print_quarantine(title: str, rows: Sequence[Row]) -> None:
         table.add_row(
             _plain(row.table_name),
             _plain(row.source, "-"),
-            _number(row.source_row, 0),
+            readable_number(row.source_row, 0),
             _plain(row.reason),
             _plain(row.original_row, "-"),
             _plain(row.batch_id, "-"),

@@ -7,20 +7,12 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from pipelines.formatting import readable_number
 from pipelines.periods import month_label
 from pipelines.report import svg
 from pipelines.report.gather import ReportData
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-
-def _number(value: object, digits: int = 1) -> str:
-    """A value as people read it; '-' for none (never 'None', 'nan' or '<NA>')."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    return str(value)
 
 
 def _percent(value: float | None) -> str:
@@ -35,7 +27,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(number=_number, percent=_percent, month=month_label, sparkline=svg.sparkline)
+    env.filters.update(
+        number=readable_number, percent=_percent, month=month_label, sparkline=svg.sparkline
+    )
     env.globals["bars"] = svg.bars
     return env
 
