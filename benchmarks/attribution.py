@@ -192,7 +192,8 @@ def generate(settings: Settings, journeys: int) -> dict:
             warehouse.execute(statement, [journeys])
         # Each table's batch logged as landing logs it: staging reads a month's newest batch.
         warehouse.execute(
-            "insert into quality.landed_batches "
+            "insert into quality.landed_batches (batch_id, table_name, period, source, "
+            "rows_read, rows_landed, rows_quarantined, loaded_at) "
             "select 'bench', table_name, date '2025-03-01', 'benchmark', 0, 0, 0, now() "
             "from (values ('touchpoints'), ('customers'), ('orders'), ('leads')) as t(table_name)"
         )

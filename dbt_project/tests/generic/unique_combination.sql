@@ -1,12 +1,5 @@
 {#- The columns together identify a row (a composite grain or key). NULLs count as equal, like
-    the deduplication in staging. -#}
+    the deduplication in staging. Returns each repeated combination with its occurrences. -#}
 {% test unique_combination(model, columns) %}
-
-select
-    {{ columns | join(',\n    ') }},
-    count(*) as occurrences
-from {{ model }}
-group by {{ columns | join(', ') }}
-having count(*) > 1
-
+{{ adapter.dispatch('repeated_combinations')(model, columns) }}
 {% endtest %}
