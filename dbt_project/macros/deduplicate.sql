@@ -96,3 +96,101 @@
         tags=['staged_by_month'],
     ) }}
 {%- endmacro %}
+
+
+{#- Staging tables of tables keyed across months (orders, their items, refunds, customers) are
+    built in place too (config `staged_by_key(source, table, keys)`): a view would deduplicate every month
+    ever landed, once per reader and per test. A key may come in several months (the latest month
+    wins, see latest_rows), so a run restages keys, not months. The affected keys: those of the
+    restaged months' newest batches, and those whose staged row came from a restaged month (a
+    corrected file may have dropped them; an earlier month's row then comes back). The pre-hooks
+    keep them in a temporary table and delete their rows; the model inserts them again from every
+    month's newest batch. Which batches are staged is kept in staging.staged_batches: a month all
+    of whose keys a later month supersedes leaves no row to tell. Keys are required columns
+    (landing quarantines a row without one), so plain equality matches them. -#}
+{% macro staged_by_key(source_name, table, keys) -%}
+    {{ config(
+        materialized='insert_in_place',
+        on_schema_change='append_new_columns',
+        pre_hook=[
+            "{{ stage_affected_keys('" ~ source_name ~ "', '" ~ table ~ "', " ~ keys ~ ") }}",
+            "{{ delete_affected_keys(" ~ keys ~ ") }}",
+        ],
+        post_hook="{{ record_staged_batches('" ~ table ~ "') }}",
+        tags=['staged_by_key'],
+    ) }}
+{%- endmacro %}
+
+{% macro staged_batches_relation() -%}
+    {{ this.schema }}.staged_batches
+{%- endmacro %}
+
+{% macro affected_keys_relation() -%}
+    {{ this.identifier }}__affected_keys
+{%- endmacro %}
+
+{#- The months whose newest batch this model has not staged yet, and the run's own. -#}
+{% macro months_to_restage(table) -%}
+    select period
+    from ({{ newest_batches(table) }}) as newest
+    where {{ in_period_range('period') }}
+        or batch_id not in (
+            select batch_id from {{ staged_batches_relation() }}
+            where model = '{{ this.identifier }}'
+        )
+{%- endmacro %}
+
+{% macro stage_affected_keys(source_name, table, keys) -%}
+    create table if not exists {{ staged_batches_relation() }} (model varchar, batch_id varchar);
+    {%- if builds_in_place() %}
+    drop table if exists {{ affected_keys_relation() }};
+    create temporary table {{ affected_keys_relation() }} as
+    select {{ keys | join(', ') }}
+    from {{ source(source_name, table) }}
+    where _batch_id in (
+        select batch_id from ({{ newest_batches(table) }}) as newest
+        where period in ({{ months_to_restage(table) }})
+    )
+    union
+    select {{ keys | join(', ') }}
+    from {{ this }}
+    where landed_period in ({{ months_to_restage(table) }})
+    {%- else %}
+    delete from {{ staged_batches_relation() }} where model = '{{ this.identifier }}'
+    {%- endif %}
+{%- endmacro %}
+
+{% macro delete_affected_keys(keys) -%}
+    {%- if builds_in_place() -%}
+        delete from {{ this }}
+        where exists (
+            select 1 from {{ affected_keys_relation() }} as affected
+            where {% for key in keys -%}
+                affected.{{ key }} = {{ this.identifier }}.{{ key }}{{ ' and ' if not loop.last }}
+            {%- endfor %}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- In the model: its raw rows, only those of affected keys when built in place. -#}
+{% macro rows_to_stage(source_name, table, keys) -%}
+    select * from {{ source(source_name, table) }} as raw_rows
+    {%- if builds_in_place() %}
+    where exists (
+        select 1 from {{ affected_keys_relation() }} as affected
+        where {% for key in keys -%}
+            affected.{{ key }} = raw_rows.{{ key }}{{ ' and ' if not loop.last }}
+        {%- endfor %}
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{% macro record_staged_batches(table) -%}
+    insert into {{ staged_batches_relation() }} (model, batch_id)
+    select '{{ this.identifier }}', batch_id
+    from ({{ newest_batches(table) }}) as newest
+    where batch_id not in (
+        select batch_id from {{ staged_batches_relation() }}
+        where model = '{{ this.identifier }}'
+    )
+{%- endmacro %}

@@ -1,8 +1,12 @@
+{{ staged_by_key('commerce', 'order_items', ['order_id', 'line_no']) }}
+
+-- Built in place, by key (macro staged_by_key): a run restages the keys of its months.
+
 with
 
 source as (
 
-    select * from {{ source('commerce', 'order_items') }}
+    {{ rows_to_stage('commerce', 'order_items', ['order_id', 'line_no']) }}
 
 ),
 
@@ -21,6 +25,7 @@ renamed as (
         quantity,
         unit_price,
         unit_cost,
+        _period as landed_period,
         _batch_id as batch_id
 
     from deduplicated

@@ -1,8 +1,12 @@
+{{ staged_by_key('commerce', 'orders', ['order_id']) }}
+
+-- Built in place, by key (macro staged_by_key): a run restages the keys of its months.
+
 with
 
 source as (
 
-    select * from {{ source('commerce', 'orders') }}
+    {{ rows_to_stage('commerce', 'orders', ['order_id']) }}
 
 ),
 
@@ -22,6 +26,7 @@ renamed as (
         currency,
         gross_amount,
         discount_amount,
+        _period as landed_period,
         _batch_id as batch_id
 
     from deduplicated

@@ -1,8 +1,12 @@
+{{ staged_by_key('commerce', 'refunds', ['refund_id']) }}
+
+-- Built in place, by key (macro staged_by_key): a run restages the keys of its months.
+
 with
 
 source as (
 
-    select * from {{ source('commerce', 'refunds') }}
+    {{ rows_to_stage('commerce', 'refunds', ['refund_id']) }}
 
 ),
 
@@ -19,6 +23,7 @@ renamed as (
         order_id,
         refunded_at,
         amount,
+        _period as landed_period,
         _batch_id as batch_id
 
     from deduplicated
