@@ -34,7 +34,11 @@ def staged_orders(warehouse: ScratchWarehouse) -> dict[str, tuple]:
         "select order_id, gross_amount, landed_period, batch_id from staging.stg_commerce__orders"
     )
     return {
-        row.order_id: (float(row.gross_amount), pd.Timestamp(row.landed_period).date(), row.batch_id)
+        row.order_id: (
+            float(row.gross_amount),
+            pd.Timestamp(row.landed_period).date(),
+            row.batch_id,
+        )
         for row in frame.itertuples(index=False)
     }
 
