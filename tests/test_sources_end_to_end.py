@@ -137,6 +137,32 @@ def test_every_kind_is_named_in_the_lineage(runs):
     assert by_table["touchpoints"].endswith(".csv")
 
 
+def test_each_snapshot_records_the_batches_it_read_and_their_cursor_watermarks(runs):
+    """scorecard.snapshot_sources: per snapshot, the newest batch of each table and month, with
+    the cursor watermark a database batch held; the snapshot's own watermark is the newest."""
+    lineage = query(
+        "select snapshots.snapshot_id, snapshots.source_watermark as snapshot_mark, "
+        "sources.table_name, sources.batch_id, sources.source_watermark "
+        "from scorecard.snapshots as snapshots "
+        "join scorecard.snapshot_sources as sources using (snapshot_id) "
+        "where snapshots.period = ?",
+        [THIRD],
+    )
+    newest = query(
+        "select table_name, batch_id, source_watermark from quality.landed_batches "
+        "where period = ? and table_name = 'leads' order by loaded_at desc limit 1",
+        [THIRD],
+    )
+    leads = lineage[lineage["table_name"] == "leads"]
+    assert leads["batch_id"].tolist() == newest["batch_id"].tolist()
+    assert leads["source_watermark"].tolist() == newest["source_watermark"].tolist()
+    assert leads["source_watermark"].notna().all()
+    assert lineage["source_watermark"].isna().any()  # touchpoints came from files
+    cursors = lineage["source_watermark"].dropna()
+    assert (lineage["snapshot_mark"] == cursors.max()).all()
+    assert {"leads", "orders", "ad_spend", "touchpoints"} <= set(lineage["table_name"])
+
+
 def test_ten_changed_crm_rows_are_the_only_rows_read(runs):
     watermark = query(
         "select max(source_watermark) as w from quality.landed_batches where table_name = 'leads'"

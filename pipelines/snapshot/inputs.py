@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 
 from pipelines.periods import add_months
 from pipelines.warehouse import Warehouse
-from pipelines.warehouse.connection import checked_identifier
 
 # Comparisons reach back one year (same month last year) plus the trailing baseline.
 HISTORY_MONTHS = 13
@@ -77,18 +76,33 @@ def read_inputs(warehouse: Warehouse, first: date, last: date) -> ScoringInputs:
     return ScoringInputs(kpis=kpis, targets=targets, entities=entities)
 
 
-def source_watermarks(warehouse: Warehouse, tables: list[str], first: date, last: date) -> dict:
-    """Per period, the latest `_loaded_at` of any raw row feeding it: what the snapshot saw."""
-    union = "\nunion all\n".join(
-        f"select _period, max(_loaded_at) as loaded_at from raw.{checked_identifier(table)} "
-        "where _period between ? and ? group by _period"
-        for table in tables
+def source_batches(warehouse: Warehouse, first: date, last: date) -> pd.DataFrame:
+    """Per period, the newest landed batch of each table (what staging reads), with its source
+    and its cursor watermark (NULL for a file): the lineage a snapshot records."""
+    return warehouse.query(
+        """
+        select period, table_name, batch_id, source, loaded_at, source_watermark
+        from (
+            select
+                *,
+                row_number() over (
+                    partition by table_name, period order by loaded_at desc, batch_id desc
+                ) as newest
+            from quality.landed_batches
+            where period between ? and ?
+        ) as batches
+        where newest = 1
+        order by period, table_name
+        """,
+        [first, last],
     )
-    frame = warehouse.query(
-        f"select _period as period, max(loaded_at) as watermark "
-        f"from ({union}) as loads group by _period",
-        [first, last] * len(tables),
-    )
-    return {
-        pd.Timestamp(p).date(): w for p, w in zip(frame["period"], frame["watermark"], strict=True)
-    }
+
+
+def source_watermark(batches: pd.DataFrame) -> datetime | None:
+    """A snapshot's single watermark: the newest cursor value of its database and API batches,
+    else the newest load of its files (what it saw, at the latest)."""
+    if batches.empty:
+        return None
+    cursors = batches["source_watermark"].dropna()
+    newest = cursors.max() if not cursors.empty else batches["loaded_at"].max()
+    return pd.Timestamp(newest).to_pydatetime()

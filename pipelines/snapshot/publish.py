@@ -13,14 +13,13 @@ from importlib.metadata import version as package_version
 import pandas as pd
 
 from pipelines.config import PROJECT_ROOT
-from pipelines.extract.contract import load_contract
 from pipelines.failpoints import failpoint
 from pipelines.periods import month_label
 from pipelines.quality.check_results import run_verdicts
 from pipelines.scoring import engine
 from pipelines.scoring.engine import score_period
 from pipelines.scoring.scorecard import Scorecard, ScorecardVersion, scorecard_hash
-from pipelines.snapshot.inputs import read_inputs, source_watermarks
+from pipelines.snapshot.inputs import read_inputs, source_batches, source_watermark
 from pipelines.warehouse import Warehouse
 from pipelines.warehouse.schema import ensure_layout
 
@@ -63,6 +62,9 @@ ENTITY_SCORE_COLUMNS = [
     "rolled_up_score",
 ]
 ALERT_COLUMNS = ["snapshot_id", *engine.ALERT_COLUMNS]
+SOURCE_COLUMNS = [
+    "snapshot_id", "period", "table_name", "batch_id", "source", "loaded_at", "source_watermark",
+]  # fmt: skip
 
 
 class GateClosedError(RuntimeError):
@@ -224,10 +226,13 @@ def _publish(
 ) -> list[PublishedSnapshot]:
     """Score every month under its version and publish all snapshots in one transaction."""
     inputs = read_inputs(warehouse, months[0], months[-1])
-    watermarks = source_watermarks(warehouse, list(load_contract().tables), months[0], months[-1])
+    batches = source_batches(warehouse, months[0], months[-1])
+    batches["period"] = pd.to_datetime(batches["period"]).dt.date
     scored_at = datetime.now(UTC).replace(tzinfo=None)
     snapshots, kpi_frames, entity_frames, alert_frames, published = [], [], [], [], []
+    source_frames = []
     for month in months:
+        month_batches = batches[batches["period"] == month]
         version = versions[month]
         scored = score_period(month, inputs.kpis, inputs.targets, inputs.entities, version)
         snapshot_id = f"{month_label(month)}-{scored_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
@@ -242,7 +247,7 @@ def _publish(
                 "scorecard_version": version.version,
                 "scorecard_hash": scorecard_hash(version),
                 "code_version": code_version(),
-                "source_watermark": watermarks.get(month),
+                "source_watermark": source_watermark(month_batches),
                 "checks_passed": True,
                 "checks_summary": summaries[month],
             }
@@ -252,6 +257,7 @@ def _publish(
             scored.entity_scores.assign(snapshot_id=snapshot_id)[ENTITY_SCORE_COLUMNS]
         )
         alert_frames.append(scored.alerts.assign(snapshot_id=snapshot_id)[ALERT_COLUMNS])
+        source_frames.append(month_batches.assign(snapshot_id=snapshot_id)[SOURCE_COLUMNS])
         failpoint("publish.scoring")
         published.append(
             PublishedSnapshot(
@@ -267,5 +273,8 @@ def _publish(
         alerts = pd.concat(alert_frames, ignore_index=True)
         if not alerts.empty:
             warehouse.insert_frame("scorecard.alerts", alerts)
+        sources = pd.concat(source_frames, ignore_index=True)
+        if not sources.empty:
+            warehouse.insert_frame("scorecard.snapshot_sources", sources)
         failpoint("publish.before_commit")
     return published

@@ -162,6 +162,18 @@ SCORECARD_DDL = (
         direction varchar,
         threshold double precision
     )""",
+    # The landed batch of each table and month a snapshot read (staging reads each month's
+    # newest): where it came from and, for a database or API table, the newest cursor value it held.
+    """
+    create table if not exists scorecard.snapshot_sources (
+        snapshot_id varchar not null,
+        period date not null,
+        table_name varchar not null,
+        batch_id varchar not null,
+        source varchar,
+        loaded_at timestamp not null,
+        source_watermark timestamp
+    )""",
     # The snapshot BI should read per period: the newest final one, else the newest provisional.
     """
     create or replace view scorecard.current_snapshots as
