@@ -183,3 +183,15 @@ def test_ten_changed_crm_rows_are_the_only_rows_read(runs):
     changed = sql_source.changed_rows(source, table, watermark, ["lead_id", source.cursor])
     assert sum(part.num_rows for part in changed) == 10
     assert sql_source.changed_months(source, table, watermark) == [THIRD]
+
+    # The month re-lands reading only those ten rows (and the month's keys); the others are
+    # kept from its previous batch, so the staged leads are what a whole read gives.
+    rows_before = query("select count(*) as n from staging.stg_crm__leads")["n"][0]
+    assert run(THIRD, THIRD).exit_code is ExitCode.PUBLISHED
+    newest = query(
+        "select source, rows_read, rows_quarantined from quality.landed_batches "
+        "where table_name = 'leads' and period = ? order by loaded_at desc limit 1",
+        [THIRD],
+    ).iloc[0]
+    assert "?updated_at=2025-04-20T00:00:00..2025-04-20T00:00:00&since=" in newest["source"]
+    assert query("select count(*) as n from staging.stg_crm__leads")["n"][0] == rows_before

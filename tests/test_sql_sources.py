@@ -167,6 +167,70 @@ def test_a_late_update_shows_as_a_changed_month_and_relands_it(shop, warehouse):
     assert newest["gross_amount"].tolist() == [Decimal("120")]
 
 
+def landed_orders(warehouse, batch_id: str) -> dict[str, Decimal]:
+    rows = warehouse.query(
+        "select order_id, gross_amount from raw.orders where _batch_id = ?", [batch_id]
+    )
+    return dict(zip(rows["order_id"], rows["gross_amount"], strict=True))
+
+
+def test_a_month_landed_before_relands_reading_only_its_changed_rows(shop, warehouse):
+    """February lands whole; after one update, one delete and one insert at the source, its
+    re-land reads the two changed rows (and the month's keys), keeps the untouched row from the
+    previous batch, and lands what a whole read would."""
+    with shop.begin() as connection:
+        connection.execute(
+            sa.text(
+                "insert into shop_orders (order_ref, customer_id, ordered_at, status, currency, "
+                "gross_amount, discount_amount, updated_at) values "
+                "('o5', 'c5', :at, 'completed', 'USD', 55, 0, :at), "
+                "('o6', 'c6', :at, 'completed', 'USD', 66, 0, :at)"
+            ),
+            {"at": datetime(2025, 2, 5, 12)},
+        )
+    [first] = land_table(warehouse, "unused", ORDERS, [FEBRUARY], RULES, SOURCE)
+    assert landed_orders(warehouse, first.batch_id) == {
+        "o3": Decimal(40), "o5": Decimal(55), "o6": Decimal(66),
+    }  # fmt: skip
+    assert not [note for note in first.notes if "incremental" in note]
+    with shop.begin() as connection:
+        later = {"at": datetime(2025, 3, 2)}
+        connection.execute(
+            sa.text("update shop_orders set gross_amount = 56, updated_at = :at "
+                    "where order_ref = 'o5'"), later,
+        )  # fmt: skip
+        connection.execute(sa.text("delete from shop_orders where order_ref = 'o6'"))
+        connection.execute(
+            sa.text(
+                "insert into shop_orders (order_ref, customer_id, ordered_at, status, currency, "
+                "gross_amount, discount_amount, updated_at) values "
+                "('o7', 'c7', '2025-02-20 10:00:00', 'completed', 'USD', 77, 0, :at)"
+            ),
+            later,
+        )
+    [second] = land_table(warehouse, "unused", ORDERS, [FEBRUARY], RULES, SOURCE)
+    [note] = [note for note in second.notes if "incremental" in note]
+    assert "2 row(s) changed since the watermark read, 1 kept from batch" in note
+    assert "&since=2025-02-05T12:00:00" in second.source
+    assert second.source_watermark == datetime(2025, 3, 2)
+    expected = {"o3": Decimal(40), "o5": Decimal(56), "o7": Decimal(77)}
+    assert landed_orders(warehouse, second.batch_id) == expected
+    assert (second.rows_read, second.rows_quarantined) == (3, 0)
+
+    # Nothing changed since: nothing but the keys is read, the month stays whole.
+    [third] = land_table(warehouse, "unused", ORDERS, [FEBRUARY], RULES, SOURCE)
+    assert "0 row(s) changed since the watermark read, 3 kept" in " ".join(third.notes)
+    assert landed_orders(warehouse, third.batch_id) == expected
+
+
+def test_a_month_whose_last_batch_quarantined_rows_is_read_whole(shop, warehouse):
+    [first] = land_table(warehouse, "unused", ORDERS, [JANUARY], RULES, SOURCE)
+    assert first.rows_quarantined == 1
+    [second] = land_table(warehouse, "unused", ORDERS, [JANUARY], RULES, SOURCE)
+    assert (second.rows_read, second.rows_quarantined) == (2, 1)
+    assert not [note for note in second.notes if "incremental" in note]
+
+
 def test_a_renamed_column_names_table_and_column(shop, warehouse):
     with shop.begin() as connection:
         connection.execute(sa.text("alter table shop_orders rename column status to order_status"))

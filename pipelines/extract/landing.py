@@ -110,7 +110,7 @@ def land_table(
     reader = warehouse.file_reader()
     try:
         for month in months:
-            with extract(source, landing, table, month) as file:
+            with extract(source, landing, table, month, warehouse) as file:
                 if file is not None:
                     batches.append(write_batch(warehouse, read_file(reader, table, file, rules)))
     finally:

@@ -13,6 +13,7 @@ from datetime import date
 from pipelines.extract.contract import Table
 from pipelines.extract.files import LandingFile, find_file
 from pipelines.extract.sources.config import ApiSource, FilesSource, Source, SqlSource
+from pipelines.warehouse import Warehouse
 
 FILES = FilesSource()
 
@@ -21,13 +22,14 @@ __all__ = ["FILES", "ApiSource", "FilesSource", "Source", "SqlSource", "extract"
 
 @contextmanager
 def extract(
-    source: Source, landing: str, table: Table, month: date
+    source: Source, landing: str, table: Table, month: date, warehouse: Warehouse | None = None
 ) -> Iterator[LandingFile | None]:
-    """The month's rows of `table` from `source`; None when a files source has no file for it."""
+    """The month's rows of `table` from `source`; None when a files source has no file for it.
+    Given the warehouse, a database month landed before is re-extracted incrementally."""
     if isinstance(source, SqlSource):
         from pipelines.extract.sources import sql  # dlt and SQLAlchemy load only when used
 
-        with sql.extract_month(source, table, month) as file:
+        with sql.extract_month(source, table, month, warehouse) as file:
             yield file
     elif isinstance(source, ApiSource):
         from pipelines.extract.sources import api

@@ -7,7 +7,12 @@ batch columns and lineage are one code path. A month lands whole, as a file does
 each month's newest batch, so a row updated late is picked up by re-landing its month and a row
 deleted at the source leaves with it. The cursor column (`updated_at`) says which months
 changed since the watermark (the newest cursor value landed, kept per table in
-`quality.landed_batches.source_watermark`): `changed_months` extracts only the rows past it."""
+`quality.landed_batches.source_watermark`): `changed_months` extracts only the rows past it.
+
+A month landed before from the same table re-lands incrementally: only its rows whose cursor is
+past that batch's watermark are read whole, plus the month's keys (to see deletes and rows moved
+to another month); every other row is kept from the previous batch in the warehouse. A previous
+batch with quarantined rows is not a complete copy of the month, so that month is read whole."""
 
 from __future__ import annotations
 
@@ -16,11 +21,13 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
 import dlt
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -32,6 +39,8 @@ from pipelines.extract.files import LandingError, LandingFile
 from pipelines.extract.sources.config import SqlSource
 from pipelines.extract.sources.errors import SourceUnavailable
 from pipelines.periods import month_label
+from pipelines.warehouse import Warehouse
+from pipelines.warehouse.connection import checked_identifier
 
 # The drivers the project installs, for URLs that name none (SQLAlchemy would pick psycopg 3
 # and mysqlclient).
@@ -134,22 +143,55 @@ def new_columns_note(
     )
 
 
+@dataclass(frozen=True)
+class PreviousBatch:
+    """The month's newest landed batch, read from the same database table, complete (nothing
+    quarantined) and with a watermark: the base of an incremental re-extract."""
+
+    batch_id: str
+    watermark: datetime
+
+
 @contextmanager
-def extract_month(source: SqlSource, table: Table, month: date) -> Iterator[LandingFile]:
+def extract_month(
+    source: SqlSource, table: Table, month: date, warehouse: Warehouse | None = None
+) -> Iterator[LandingFile]:
     """The month's rows as a Parquet file with the contract's columns (every row of the table
-    when it has no period column), its lineage naming the table and the cursor range."""
+    when it has no period column), its lineage naming the table and the cursor range. Given the
+    warehouse, a month landed before from this table is re-extracted incrementally."""
     engine = engine_for(source, table)
     try:
         reflected = reflect(engine, source, table)
-        note = new_columns_note(engine, source, table, reflected)
-        rows = _with_retries(
-            source, table, lambda: _read_month(engine, source, table, reflected, month)
+        notes = [note] if (note := new_columns_note(engine, source, table, reflected)) else []
+        previous = (
+            previous_batch(warehouse, table, month, location(engine, source))
+            if warehouse is not None and source.period_column
+            else None
         )
+        since = previous.watermark if previous else None
+        rows = _with_retries(
+            source, table, lambda: _read_month(engine, source, table, reflected, month, since)
+        )
+        label = f"{location(engine, source)}?{source.cursor}={_range(rows, source.cursor)}"
+        if previous:
+            keys = _with_retries(
+                source,
+                table,
+                lambda: _read_month(engine, source, table, reflected, month, columns=table.key),
+            )
+            landed, kept = _merged(
+                warehouse, table, previous, _as_contract(rows, source, table), keys
+            )
+            label += f"&since={previous.watermark:%Y-%m-%dT%H:%M:%S}"
+            notes.append(
+                f"{label}: incremental, {rows.num_rows} row(s) changed since the watermark "
+                f"read, {kept} kept from batch {previous.batch_id}"
+            )
+        else:
+            landed = _as_contract(rows, source, table)
     finally:
         engine.dispose()
-    watermark = _max(rows, source.cursor)
-    landed = _as_contract(rows, source, table)
-    label = f"{location(engine, source)}?{source.cursor}={_range(rows, source.cursor)}"
+    watermark = max(filter(None, [_max(rows, source.cursor), since]), default=None)
     if source.period_column:
         label += f"&{source.period_column}={month_label(month)}"
     with tempfile.TemporaryDirectory(prefix="scorecard-sql-") as folder:
@@ -162,8 +204,69 @@ def extract_month(source: SqlSource, table: Table, month: date) -> Iterator[Land
             format="parquet",
             local=path,
             watermark=watermark,
-            notes=(note,) if note else (),
+            notes=tuple(notes),
         )
+
+
+def previous_batch(
+    warehouse: Warehouse, table: Table, month: date, where: str
+) -> PreviousBatch | None:
+    """The month's newest batch when it came from the database table at `where`, with a
+    watermark and no quarantined row; else None (the month is read whole)."""
+    rows = warehouse.rows(
+        "select batch_id, source, source_watermark, rows_quarantined "
+        "from quality.landed_batches where table_name = ? and period = ? "
+        "order by loaded_at desc, batch_id desc limit 1",
+        [table.name, month],
+    )
+    if not rows:
+        return None
+    [newest] = rows
+    complete = newest.rows_quarantined == 0 and newest.source_watermark is not None
+    if not complete or not str(newest.source).startswith(f"{where}?"):
+        return None
+    return PreviousBatch(str(newest.batch_id), newest.source_watermark)
+
+
+def _merged(
+    warehouse: Warehouse, table: Table, previous: PreviousBatch, changed: pa.Table, keys: pa.Table
+) -> tuple[pa.Table, int]:
+    """The month as the source holds it now: the changed rows, and the previous batch's rows
+    whose key the month still holds and no changed row replaces; all as text (landing parses
+    it as it parses a file). Also the number of rows kept."""
+    columns = [checked_identifier(name) for name in table.column_names]
+    as_text = ", ".join(f"cast({name} as varchar) as {name}" for name in columns)
+    kept = warehouse.query(
+        f"select {as_text} from raw.{checked_identifier(table.name)} where _batch_id = ?",
+        [previous.batch_id],
+    )
+    kept_rows = pa.Table.from_pandas(kept, preserve_index=False) if len(kept) else None
+
+    def same_key(left: str, right: str) -> str:
+        return " and ".join(
+            f"cast({left}.{key} as varchar) = cast({right}.{key} as varchar)" for key in table.key
+        )
+
+    with duckdb.connect() as local:
+        local.register("changed_rows", changed)
+        if kept_rows is None:
+            return local.execute(f"select {as_text} from changed_rows").fetch_arrow_table(), 0
+        local.register("kept_rows", kept_rows)
+        local.register("month_keys", keys)
+        local.execute(
+            f"""
+            create temporary table still_kept as
+            select * from kept_rows
+            where exists (select 1 from month_keys where {same_key("month_keys", "kept_rows")})
+                and not exists (
+                    select 1 from changed_rows where {same_key("changed_rows", "kept_rows")}
+                )
+            """
+        )
+        merged = local.execute(
+            f"select {as_text} from changed_rows union all select {as_text} from still_kept"
+        ).fetch_arrow_table()
+        return merged, merged.num_rows - changed.num_rows
 
 
 def changed_months(source: SqlSource, table: Table, since: datetime | None) -> list[date]:
@@ -213,9 +316,17 @@ def changed_rows(
 
 
 def _read_month(
-    engine: sa.Engine, source: SqlSource, table: Table, reflected: sa.Table, month: date
+    engine: sa.Engine,
+    source: SqlSource,
+    table: Table,
+    reflected: sa.Table,
+    month: date,
+    since: datetime | None = None,
+    columns: list[str] | None = None,
 ) -> pa.Table:
-    included = [source.source_column(c) for c in table.column_names]
+    """The month's rows (every row without a period column): the contract's `columns` (all by
+    default, named as the database names them), only those whose cursor is past `since`."""
+    included = [source.source_column(c) for c in columns or table.column_names]
     included = list(
         dict.fromkeys([*included, source.cursor, source.period_column or source.cursor])
     )
@@ -224,8 +335,12 @@ def _read_month(
     def in_month(
         query: sa.Select, selected: sa.Table, incremental: object = None, engine: object = None
     ) -> sa.Select:
-        column = selected.c[source.period_column]
-        return query.where(column >= start).where(column < end)
+        if source.period_column:
+            column = selected.c[source.period_column]
+            query = query.where(column >= start).where(column < end)
+        if since is not None:
+            query = query.where(selected.c[source.cursor] > since)
+        return query
 
     resource = sql_table(
         credentials=engine,
@@ -233,12 +348,17 @@ def _read_month(
         schema=reflected.schema,
         backend="pyarrow",
         included_columns=included,
-        query_adapter_callback=in_month if source.period_column else None,
+        query_adapter_callback=in_month,
     )
     parts = [part for part in resource if part.num_rows]
     if not parts:
         return pa.table({name: pa.array([], pa.string()) for name in included})
-    return pa.concat_tables(parts, promote_options="permissive")
+    rows = pa.concat_tables(parts, promote_options="permissive")
+    if columns is None:
+        return rows
+    return rows.rename_columns(
+        [next((c for c in columns if source.source_column(c) == n), n) for n in rows.column_names]
+    )
 
 
 def _as_contract(rows: pa.Table, source: SqlSource, table: Table) -> pa.Table:
