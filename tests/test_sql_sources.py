@@ -231,6 +231,54 @@ def test_a_month_whose_last_batch_quarantined_rows_is_read_whole(shop, warehouse
     assert not [note for note in second.notes if "incremental" in note]
 
 
+QUERY_SOURCE = SqlSource(
+    kind="sql",
+    url_env=ENV,
+    query=(
+        "select order_ref, customer_id, ordered_at, status, currency, gross_amount,\n"
+        "    discount_amount, updated_at\nfrom shop_orders where status <> 'cancelled'"
+    ),
+    columns={"order_id": "order_ref"},
+    period_column="ordered_at",
+)
+
+
+def test_a_query_is_a_source_like_a_table(shop, warehouse):
+    """A SELECT in place of a table: its rows land through the same checks, the month window and
+    the cursor apply around it (bound parameters), the lineage names the query by its hash."""
+    assert sql_source.changed_months(QUERY_SOURCE, ORDERS, None) == [JANUARY]  # o3: cancelled
+    january, february = land_table(
+        warehouse, "unused", ORDERS, [JANUARY, FEBRUARY], RULES, QUERY_SOURCE
+    )
+    assert (january.rows_read, january.rows_landed, january.rows_quarantined) == (2, 1, 1)
+    assert february.rows_read == 0
+    digest = sql_source.relation_name(QUERY_SOURCE)
+    assert digest.startswith("query-") and len(digest) == len("query-") + 8
+    assert f"/{digest}?updated_at=" in january.source
+    with shop.begin() as connection:
+        connection.execute(
+            sa.text(
+                "update shop_orders set status = 'completed', updated_at = :at "
+                "where order_ref = 'o3'"
+            ),
+            {"at": datetime(2025, 3, 1)},
+        )
+    assert sql_source.changed_months(QUERY_SOURCE, ORDERS, datetime(2025, 2, 2, 9)) == [FEBRUARY]
+    [relanded] = land_table(warehouse, "unused", ORDERS, [FEBRUARY], RULES, QUERY_SOURCE)
+    assert landed_orders(warehouse, relanded.batch_id) == {"o3": Decimal(40)}
+
+
+def test_a_query_missing_a_contract_column_is_named(shop, warehouse):
+    source = QUERY_SOURCE.model_copy(
+        update={"query": "select order_ref, customer_id, ordered_at, updated_at from shop_orders"}
+    )
+    with pytest.raises(LandingError) as raised:
+        land_table(warehouse, "unused", ORDERS, [JANUARY], RULES, source)
+    message = str(raised.value)
+    assert f"/{sql_source.relation_name(source)}: column 'status', column 'currency'" in message
+    assert "are missing for table 'orders'" in message
+
+
 def test_a_renamed_column_names_table_and_column(shop, warehouse):
     with shop.begin() as connection:
         connection.execute(sa.text("alter table shop_orders rename column status to order_status"))

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Names the database or the config may use: letters, digits, underscores, a schema prefix.
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$"
 COLUMN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+# A single read-only statement: SELECT or WITH first, no statement separator.
+QUERY = r"^\s*(?i:select|with)\s[^;]*$"
 
 
 class FilesSource(BaseModel):
@@ -25,18 +27,28 @@ class FilesSource(BaseModel):
 
 
 class SqlSource(BaseModel):
-    """A table of a SQL database (PostgreSQL, MySQL/MariaDB, SQLite), read through dlt."""
+    """A table of a SQL database (PostgreSQL, MySQL/MariaDB, SQLite), or the result of a query
+    on it, read through dlt."""
 
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["sql"]
     url_env: str = Field(pattern=ENV_NAME)
-    table: str = Field(pattern=IDENTIFIER)
+    table: str | None = Field(None, pattern=IDENTIFIER)
+    # One SELECT, run as a subquery: its columns play the table's (mapped by `columns`), and the
+    # month window and cursor are bound parameters of the query around it.
+    query: str | None = Field(None, pattern=QUERY)
     # contract column -> the database's column, where the names differ
     columns: dict[str, Annotated[str, Field(pattern=COLUMN)]] = {}
     # the database column that puts a row in a month; none: the whole table is every month's
     period_column: str | None = Field(None, pattern=COLUMN)
     cursor: str = Field("updated_at", pattern=COLUMN)
+
+    @model_validator(mode="after")
+    def _one_relation(self) -> SqlSource:
+        if (self.table is None) == (self.query is None):
+            raise ValueError("give exactly one of `table` (a table name) and `query` (a SELECT)")
+        return self
 
     def source_column(self, contract_column: str) -> str:
         return self.columns.get(contract_column, contract_column)

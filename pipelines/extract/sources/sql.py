@@ -16,6 +16,7 @@ batch with quarantined rows is not a complete copy of the month, so that month i
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import time
@@ -26,7 +27,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
-import dlt
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from dlt.sources.sql_database import sql_table
 
-from pipelines.extract.contract import Table
+from pipelines.extract.contract import ColumnType, Table
 from pipelines.extract.files import LandingError, LandingFile
 from pipelines.extract.sources.config import SqlSource
 from pipelines.extract.sources.errors import SourceUnavailable
@@ -50,6 +50,14 @@ DEFAULT_DRIVERS = {
     "mariadb": "mariadb+pymysql",
 }
 T = TypeVar("T")
+QUERY_ALIAS = "source_query"
+QUERY_COLUMN_TYPES: dict[ColumnType, sa.types.TypeEngine] = {
+    ColumnType.STRING: sa.String(),
+    ColumnType.INTEGER: sa.BigInteger(),
+    ColumnType.DECIMAL: sa.Numeric(38, 9),
+    ColumnType.DATE: sa.Date(),
+    ColumnType.TIMESTAMP: sa.DateTime(),
+}
 CONNECT_ATTEMPTS = 4
 FIRST_BACKOFF_SECONDS = 0.5
 
@@ -83,26 +91,28 @@ def create_engine(url: str) -> sa.Engine:
     return sa.create_engine(parsed.set(drivername=driver) if driver else parsed)
 
 
+def relation_name(source: SqlSource) -> str:
+    """The table's name, or for a query `query-<first 8 hex digits of its SHA-1>`."""
+    if source.table:
+        return source.table
+    return f"query-{hashlib.sha1(str(source.query).encode()).hexdigest()[:8]}"
+
+
 def location(engine: sa.Engine, source: SqlSource) -> str:
     """Where the rows come from, without credentials: `postgresql://host:5432/db/table`."""
     url = engine.url
     backend = url.get_backend_name()
     if backend == "sqlite":
-        return f"sqlite:///{url.database}/{source.table}"
+        return f"sqlite:///{url.database}/{relation_name(source)}"
     port = f":{url.port}" if url.port else ""
-    return f"{backend}://{url.host or ''}{port}/{url.database}/{source.table}"
+    return f"{backend}://{url.host or ''}{port}/{url.database}/{relation_name(source)}"
 
 
 def reflect(engine: sa.Engine, source: SqlSource, table: Table) -> sa.Table:
     """The source table, after checking it has every mapped column (retrying while the
     database does not answer). Drift is named: missing columns, and the columns the table has
     that nothing maps (a rename shows as one of each)."""
-    schema, _, name = source.table.rpartition(".")
-    reflected = _with_retries(
-        source,
-        table,
-        lambda: sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=engine),
-    )
+    reflected = _with_retries(source, table, lambda: _relation(engine, source, table))
     present = set(reflected.columns.keys())
     wanted = _wanted(source, table)
     missing = [c for c in _wanted(source, table) if c not in present]
@@ -113,11 +123,50 @@ def reflect(engine: sa.Engine, source: SqlSource, table: Table) -> sa.Table:
             for c in missing
         )
         raise LandingError(
-            f"{location(engine, source)}: {described} is missing for table '{table.name}'"
+            f"{location(engine, source)}: {described} "
+            f"{'is' if len(missing) == 1 else 'are'} missing for table '{table.name}'"
             + (f"; columns nothing maps: {', '.join(unmapped)} (renamed?" if unmapped else "")
             + (f" map them under sources.{table.name}.columns)" if unmapped else "")
         )
     return reflected
+
+
+def _relation(engine: sa.Engine, source: SqlSource, table: Table) -> sa.Table:
+    """The table, reflected; for a query, a table of its result's columns (read from the query
+    run to return no row), typed by the contract column each fills (a driver such as SQLite's
+    reports no types of a query's result), which dlt then uses without reflecting anything."""
+    if source.table:
+        schema, _, name = source.table.rpartition(".")
+        return sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=engine)
+    with engine.connect() as connection:
+        names = connection.execute(
+            sa.select(sa.text("*")).select_from(_query_relation(source, None)).where(sa.false())
+        ).keys()
+    roles = _wanted(source, table)
+    return sa.Table(
+        QUERY_ALIAS,
+        sa.MetaData(),
+        *(sa.Column(name, _query_column_type(table, roles.get(name))) for name in names),
+    )
+
+
+def _query_column_type(table: Table, role: str | None) -> sa.types.TypeEngine | None:
+    """The SQLAlchemy type a query column is read as: its contract column's, a timestamp for
+    the cursor and period columns, none (as the driver gives it) for any other."""
+    if role is None:
+        return None
+    if role not in table.columns:
+        return sa.DateTime()
+    return QUERY_COLUMN_TYPES.get(table.columns[role].type)
+
+
+def _query_relation(source: SqlSource, reflected: sa.Table | None) -> sa.Subquery:
+    """The configured query as a subquery (its columns named and typed once known)."""
+    text = sa.text(str(source.query))
+    if reflected is None:
+        return text.columns().subquery(QUERY_ALIAS)
+    typed = (sa.column(column.name, column.type) for column in reflected.columns)
+    return text.columns(*typed).subquery(QUERY_ALIAS)
 
 
 def _wanted(source: SqlSource, table: Table) -> dict[str, str]:
@@ -290,29 +339,58 @@ def has_changes(source: SqlSource, table: Table, since: datetime | None) -> bool
 def changed_rows(
     source: SqlSource, table: Table, since: datetime | None, columns: list[str]
 ) -> list[pa.Table]:
-    """`columns` of the rows whose cursor is past `since`, read by dlt's incremental cursor."""
+    """`columns` (database names) of the rows whose cursor is past `since`."""
     engine = engine_for(source, table)
     try:
-        reflect(engine, source, table)
-        schema, _, name = source.table.rpartition(".")
-        incremental = (
-            dlt.sources.incremental(
-                source.cursor, initial_value=since, range_start="open", primary_key=()
-            )
-            if since
-            else None
+        reflected = reflect(engine, source, table)
+        return _with_retries(
+            source,
+            table,
+            lambda: _selected(engine, source, reflected, columns, _cursor_past(source, since)),
         )
-        resource = sql_table(
-            credentials=engine,
-            table=name,
-            schema=schema or None,
-            backend="pyarrow",
-            included_columns=list(dict.fromkeys(columns)),
-            incremental=incremental,
-        )
-        return _with_retries(source, table, lambda: list(resource))
     finally:
         engine.dispose()
+
+
+Conditions = Callable[[sa.FromClause], list[sa.ColumnElement[bool]]]
+
+
+def _cursor_past(source: SqlSource, since: datetime | None) -> Conditions:
+    return lambda relation: [] if since is None else [relation.c[source.cursor] > since]
+
+
+def _selected(
+    engine: sa.Engine,
+    source: SqlSource,
+    reflected: sa.Table,
+    columns: list[str],
+    conditions: Conditions,
+) -> list[pa.Table]:
+    """`columns` of the table or query's rows that meet `conditions` (bound parameters), read
+    by dlt's sql_table on its pyarrow backend; the non-empty parts."""
+    included = list(dict.fromkeys(columns))
+
+    def adapted(
+        query: sa.Select, selected: sa.Table, incremental: object = None, engine: object = None
+    ) -> sa.Select:
+        relation: sa.FromClause = selected
+        if source.query:
+            relation = _query_relation(source, reflected)
+            query = sa.select(*(relation.c[name] for name in included))
+        for condition in conditions(relation):
+            query = query.where(condition)
+        return query
+
+    resource = sql_table(
+        credentials=engine,
+        table=reflected.name,
+        schema=reflected.schema,
+        metadata=reflected.metadata,
+        backend="pyarrow",
+        included_columns=included,
+        query_adapter_callback=adapted,
+    )
+    return [part for part in resource if part.num_rows]
 
 
 def _read_month(
@@ -332,25 +410,14 @@ def _read_month(
     )
     start, end = _month_bounds(month)
 
-    def in_month(
-        query: sa.Select, selected: sa.Table, incremental: object = None, engine: object = None
-    ) -> sa.Select:
+    def in_month(relation: sa.FromClause) -> list[sa.ColumnElement[bool]]:
+        window = []
         if source.period_column:
-            column = selected.c[source.period_column]
-            query = query.where(column >= start).where(column < end)
-        if since is not None:
-            query = query.where(selected.c[source.cursor] > since)
-        return query
+            column = relation.c[source.period_column]
+            window = [column >= start, column < end]
+        return [*window, *_cursor_past(source, since)(relation)]
 
-    resource = sql_table(
-        credentials=engine,
-        table=reflected.name,
-        schema=reflected.schema,
-        backend="pyarrow",
-        included_columns=included,
-        query_adapter_callback=in_month,
-    )
-    parts = [part for part in resource if part.num_rows]
+    parts = _selected(engine, source, reflected, included, in_month)
     if not parts:
         return pa.table({name: pa.array([], pa.string()) for name in included})
     rows = pa.concat_tables(parts, promote_options="permissive")
@@ -401,7 +468,7 @@ def _with_retries(source: SqlSource, table: Table, action: Callable[[], T]) -> T
             return action()
         except sa.exc.NoSuchTableError:
             raise LandingError(
-                f"sources.{table.name}: the database has no table '{source.table}'"
+                f"sources.{table.name}: the database has no table '{relation_name(source)}'"
             ) from None
         except Exception as error:
             if not _unreachable(error):
