@@ -451,6 +451,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     return ExitCode.PUBLISHED
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    """dbt's documentation of the project with the warehouse's catalogue, one static page."""
+    from pipelines.settings import get_settings
+    from pipelines.transform.dbt_docs import generate_docs
+
+    settings = get_settings()
+    folder = Path(args.out) if args.out else settings.warehouse.parent / "dbt_docs"
+    page = generate_docs(settings, folder, last_closed_month())
+    console.print(f"Wrote {page} (open it in a browser; it needs no server)", markup=False)
+    return ExitCode.PUBLISHED
+
+
 def cmd_snapshots(args: argparse.Namespace) -> int:
     """Every snapshot, of a period or version: one nothing was scored for is exit 2."""
     from pipelines import read_arguments
@@ -775,6 +787,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="folder to write into (default SCORECARD_REPORTS)"
     )
     report.set_defaults(handler=cmd_report)
+
+    docs = commands.add_parser(
+        "docs", help="write dbt's documentation of every model and column as one HTML page"
+    )
+    docs.add_argument("--out", metavar="DIR", help="folder to write into (default: data/dbt_docs)")
+    docs.set_defaults(handler=cmd_docs)
 
     diff = commands.add_parser("diff", help="what changed between two snapshots of a period")
     diff.add_argument("snapshot_a", metavar="SNAPSHOT_A")
