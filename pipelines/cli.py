@@ -15,7 +15,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,11 +27,13 @@ from rich.table import Table
 
 from pipelines.demo import DEFAULT_PROFILE, profile_names
 from pipelines.display import (
+    best_and_worst,
     console,
     pinned_console,
     print_check_results,
     print_diff,
     print_entity_scores,
+    print_headline,
     print_kpi_breakdown,
     print_not_scored,
     print_quarantine,
@@ -312,8 +314,10 @@ class _Scores:
 
 
 def _show_month(warehouse: Warehouse, period: date, args: argparse.Namespace) -> int:
-    """Grade, total, rank, roll-up per entity; the KPI breakdown for one entity or entity type.
-    With --version, the month's latest snapshot scored under that version."""
+    """The company's headline; per entity type its best and worst `--top` entities by score and
+    what could not be scored, and why; the KPI breakdown of a single entity. `--all`: every
+    entity and KPI, through a pager on a terminal. With --version, the month's latest snapshot
+    scored under that version."""
     source = _Scores.of(warehouse, period, args.version)
     conditions, params = _entity_filter(args, "scores")
     scores = warehouse.rows(
@@ -338,20 +342,47 @@ def _show_month(warehouse: Warehouse, period: date, args: argparse.Namespace) ->
         """,
         [source.value, *params],
     )
-    unscored = _by_entity_type(not_scored)
-    for entity_type, rows in _by_entity_type(scores).items():
-        print_entity_scores(f"{label} · {entity_type}", rows)
-        if entity_type in unscored:
-            print_not_scored(f"{label} · {entity_type} · not scored", unscored[entity_type])
-    if args.entity or args.entity_type:
-        kpis = warehouse.rows(
-            f"select * from {source.kpis} as scores where scores.{source.column} = ? "
-            f"{conditions} order by entity_type, entity_id, kpi",
-            [source.value, *params],
-        )
-        subject = args.entity or args.entity_type
-        print_kpi_breakdown(f"{label} · {subject} · KPIs", kpis)
+    with console.pager(styles=True) if args.all and console.is_terminal else nullcontext():
+        company = [row for row in scores if row.entity_type == "company"]
+        if company:
+            print_headline(label, company[0], _company_before(warehouse, period))
+        unscored = _by_entity_type(not_scored)
+        for entity_type, rows in _by_entity_type(scores).items():
+            shown = rows if args.all else best_and_worst(rows, args.top)
+            trimmed = f" · best and worst {args.top} of {len(rows)}" if shown is not rows else ""
+            print_entity_scores(f"{label} · {entity_type}{trimmed}", shown)
+            if trimmed:
+                console.print(
+                    f"{len(rows) - len(shown)} more {entity_type}s: --all lists them all",
+                    style="dim",
+                    markup=False,
+                )
+            if entity_type in unscored:
+                print_not_scored(f"{label} · {entity_type} · not scored", unscored[entity_type])
+        if args.entity or args.all or len(scores) == 1:
+            kpis = warehouse.rows(
+                f"select * from {source.kpis} as scores where scores.{source.column} = ? "
+                f"{conditions} order by entity_type, entity_id, kpi",
+                [source.value, *params],
+            )
+            subject = args.entity or args.entity_type or "every entity"
+            print_kpi_breakdown(f"{label} · {subject} · KPIs", kpis)
     return ExitCode.PUBLISHED
+
+
+def _company_before(warehouse: Warehouse, period: date) -> dict[str, Row]:
+    """The company's current scores a month and a year before `period`, where published."""
+    earlier = {"last month": add_months(period, -1), "last year": add_months(period, -12)}
+    found = {}
+    for name, month in earlier.items():
+        rows = warehouse.rows(
+            "select total_score, grade from scorecard.current_entity_scores "
+            "where entity_type = 'company' and period = ?",
+            [month],
+        )
+        if rows:
+            found[f"{name} ({month_label(month)})"] = rows[0]
+    return found
 
 
 def _show_span(warehouse: Warehouse, first: date, last: date, args: argparse.Namespace) -> int:
@@ -778,6 +809,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--entity", help="only this entity, with its KPI breakdown")
     show.add_argument(
         "--version", help="a month's latest snapshot scored under this scorecard version"
+    )
+    show.add_argument(
+        "--top", type=int, default=5, metavar="N", help="best and worst N per entity type (5)"
+    )
+    show.add_argument(
+        "--all", action="store_true", help="every entity and KPI (through a pager on a terminal)"
     )
     show.set_defaults(handler=cmd_show)
 

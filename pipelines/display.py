@@ -39,6 +39,14 @@ def _plain(value: object, missing: str = "") -> Text:
     return Text(str(value))
 
 
+def _print(table: Table) -> None:
+    """Print a table with every cell whole: a value too wide folds onto a second line instead of
+    being cut short with an ellipsis (a cut name or number reads as another)."""
+    for column in table.columns:
+        column.overflow = "fold"
+    console.print(table)
+
+
 def _table(title: str) -> Table:
     """A table whose title, which may carry names from the data, is literal text."""
     return Table(title=Text(title), title_justify="left")
@@ -63,7 +71,43 @@ def print_entity_scores(title: str, rows: Sequence[Row]) -> None:
             readable_number(row.bonus_multiplier, 2),
             readable_number(getattr(row, "rolled_up_score", None)),
         )
-    console.print(table)
+    _print(table)
+
+
+def best_and_worst(rows: Sequence[Row], count: int) -> Sequence[Row]:
+    """The `count` best and `count` worst entities by total score (unscored last), best first;
+    all of them when that is no fewer."""
+    if len(rows) <= 2 * max(count, 0):
+        return rows
+    ranked = sorted(rows, key=lambda row: _score_key(row.total_score), reverse=True)
+    return [*ranked[:count], *ranked[-count:]] if count > 0 else []
+
+
+def _score_key(score: object) -> float:
+    if score is None or (isinstance(score, float) and math.isnan(score)):
+        return -math.inf
+    return float(score)
+
+
+def print_headline(label: str, company: Row, before: dict[str, Row]) -> None:
+    """One line: the company's score, grade and bonus tier, and its change since last month and
+    last year (where those were published)."""
+    grade = company.grade if isinstance(company.grade, str) else "-"
+    line = Text(f"{label} · company score {readable_number(company.total_score)} · grade ")
+    line.append(grade, style=GRADE_STYLES.get(grade, ""))
+    if company.grade_label:
+        line.append(f" ({company.grade_label})")
+    line.append(f" · bonus x{readable_number(company.bonus_multiplier, 2)}")
+    for name, row in before.items():
+        change = _change(company.total_score, row.total_score)
+        line.append(f" · vs {name}: {change}")
+    console.print(line)
+
+
+def _change(now: object, then: object) -> str:
+    if _score_key(now) == -math.inf or _score_key(then) == -math.inf:
+        return "-"
+    return f"{float(now) - float(then):+,.1f}"
 
 
 def print_kpi_breakdown(title: str, rows: Sequence[Row]) -> None:
@@ -99,7 +143,7 @@ def print_kpi_breakdown(title: str, rows: Sequence[Row]) -> None:
             readable_number(row.weighted_score),
             _plain(row.status),
         )
-    console.print(table)
+    _print(table)
 
 
 def print_not_scored(title: str, rows: Sequence[Row]) -> None:
@@ -110,14 +154,14 @@ def print_not_scored(title: str, rows: Sequence[Row]) -> None:
         table.add_column(column, justify="right" if column == "entities" else "left")
     for row in rows:
         table.add_row(_plain(row.kpi), _plain(row.status), str(row.entities))
-    console.print(table)
+    _print(table)
 
 
 def print_snapshots(rows: Sequence[Row]) -> None:
     table = _table("Snapshots")
     columns = ("snapshot_id", "period", "status", "scored_at", "version", "hash", "checks")
     for column in (*columns, "current"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("snapshot_id", "scored_at"))
     for row in rows:
         table.add_row(
             _plain(row.snapshot_id),
@@ -129,7 +173,7 @@ def print_snapshots(rows: Sequence[Row]) -> None:
             "passed" if row.checks_passed else "FAILED",
             "*" if row.is_current else "",
         )
-    console.print(table)
+    _print(table)
 
 
 def print_span_kpis(title: str, rows: Sequence[Row]) -> None:
@@ -150,7 +194,7 @@ def print_span_kpis(title: str, rows: Sequence[Row]) -> None:
             _plain(row.method),
             _plain(row.null_reason),
         )
-    console.print(table)
+    _print(table)
 
 
 def print_diff(title: str, rows: Sequence[Row]) -> None:
@@ -173,25 +217,36 @@ def print_diff(title: str, rows: Sequence[Row]) -> None:
             readable_number(row.after, 2),
             f"{row.after - row.before:+,.2f}" if numbers else "",
         )
-    console.print(table)
+    _print(table)
 
 
 def print_check_results(title: str, rows: Sequence[Row]) -> None:
     """One row per check of a run: failed ones first."""
     table = _table(title)
     for column in ("asset", "check", "severity", "result", "observed", "threshold", "details"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "check")
     for row in rows:
         table.add_row(
             _plain(row.asset),
             _plain(row.check_name),
             _plain(row.severity),
             "[green]passed[/]" if row.passed else "[bold red]FAILED[/]",
-            _plain(row.observed),
-            _plain(row.threshold),
-            _plain(None if row.details == "{}" else row.details),
+            _plain(row.observed, "-"),
+            _plain(row.threshold, "-"),
+            _plain(summary(None if row.details == "{}" else row.details), "-"),
         )
-    console.print(table)
+    _print(table)
+
+
+def summary(text: object, length: int = 80) -> str | None:
+    """A long text's first line, cut at `length` characters with how much was left out."""
+    if text is None:
+        return None
+    value = str(text)
+    first = value.splitlines()[0] if value else value
+    if len(first) <= length and first == value:
+        return value
+    return f"{first[:length]}… ({len(value) - min(len(first), length):,} more characters)"
 
 
 def print_quarantine(title: str, rows: Sequence[Row]) -> None:
@@ -208,4 +263,4 @@ def print_quarantine(title: str, rows: Sequence[Row]) -> None:
             _plain(row.original_row, "-"),
             _plain(row.batch_id, "-"),
         )
-    console.print(table)
+    _print(table)

@@ -5,6 +5,7 @@ One pipeline run (Feb..Mar 2025) for the module; the rescores only score the mar
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -194,7 +195,9 @@ def test_show_snapshots_and_diff_commands(rescored, capsys):
     assert main(["diff", old_march, rescored["old"]["snapshot_id"].iloc[0]]) == ExitCode.BAD_INPUT
     assert "different periods" in capsys.readouterr().out
     assert main(["snapshots", "--period", "2025-03"]) == ExitCode.PUBLISHED
-    assert "test.2" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "test.2" in listed
+    assert test_march in listed and old_march in listed  # ids whole, never cut
     assert main(["show", "--period", "2025-03", "--entity-type", "company"]) == ExitCode.PUBLISHED
     out = capsys.readouterr().out
     assert "2025-03 · company · KPIs" in out and "rolled up" in out
@@ -209,6 +212,27 @@ def test_show_snapshots_and_diff_commands(rescored, capsys):
         "where entity_id = 'company' and kpi = 'revenue'"
     ).iat[0, 0]
     assert f"{revenue:,.2f}" in out
+
+
+def test_show_is_compact_by_default_and_whole_with_all(rescored, capsys):
+    capsys.readouterr()
+    reps = query(
+        "select count(*) from scorecard.current_entity_scores "
+        "where period = '2025-03-01' and entity_type = 'rep'"
+    ).iat[0, 0]
+    assert reps >= 3
+    assert main(["show", "--period", "2025-03", "--top", "1"]) == ExitCode.PUBLISHED
+    compact = capsys.readouterr().out
+    assert "2025-03 · company score " in compact and "vs last month (2025-02): " in compact
+    assert f"2025-03 · rep · best and worst 1 of {reps}" in compact
+    assert f"{reps - 2} more reps: --all lists them all" in compact
+    assert "· KPIs" not in compact  # no breakdown of many entities by default
+    assert main(["show", "--period", "2025-03", "--all"]) == ExitCode.PUBLISHED
+    whole = capsys.readouterr().out
+    assert "best and worst" not in whole and "2025-03 · every entity · KPIs" in whole
+    for text in (compact, whole):
+        found = re.search(r"<NA>|\bNone\b|\bnan\b|…", text)
+        assert found is None, text[found.start() - 400 : found.end() + 40]
 
 
 def test_show_version_reads_that_versions_snapshot_not_the_current_one(rescored, capsys):
