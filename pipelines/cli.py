@@ -706,7 +706,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if code != ExitCode.PUBLISHED:
         return code
     cmd_show(
-        argparse.Namespace(period=month_label(last), entity_type=None, entity=None, version=None)
+        argparse.Namespace(
+            period=month_label(last), entity_type=None, entity=None, version=None, top=5, all=False
+        )
     )
     cmd_report(argparse.Namespace(period=month_label(last), out=None))
     where = (
