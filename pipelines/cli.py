@@ -30,9 +30,11 @@ from pipelines.display import (
     best_and_worst,
     console,
     pinned_console,
+    print_backtest,
     print_check_results,
     print_diff,
     print_entity_scores,
+    print_forecasts,
     print_headline,
     print_kpi_breakdown,
     print_not_scored,
@@ -346,6 +348,7 @@ def _show_month(warehouse: Warehouse, period: date, args: argparse.Namespace) ->
         company = [row for row in scores if row.entity_type == "company"]
         if company:
             print_headline(label, company[0], _company_before(warehouse, period))
+            _show_forecasts(warehouse, source, period, label, args.all)
         unscored = _by_entity_type(not_scored)
         for entity_type, rows in _by_entity_type(scores).items():
             shown = rows if args.all else best_and_worst(rows, args.top)
@@ -368,6 +371,36 @@ def _show_month(warehouse: Warehouse, period: date, args: argparse.Namespace) ->
             subject = args.entity or args.entity_type or "every entity"
             print_kpi_breakdown(f"{label} · {subject} · KPIs", kpis)
     return ExitCode.PUBLISHED
+
+
+def _show_forecasts(
+    warehouse: Warehouse, source: _Scores, period: date, label: str, everything: bool
+) -> None:
+    """An open month's forecast (scorecard.kpi_forecasts of the snapshot shown): the KPIs
+    forecast; with --all also those that are not, and why."""
+    snapshot = (
+        "(select snapshot_id from scorecard.current_snapshots where period = ?)"
+        if source.column == "period"
+        else "?"
+    )
+    rows = warehouse.rows(
+        f"select * from scorecard.kpi_forecasts where snapshot_id = {snapshot} order by kpi",
+        [source.value],
+    )
+    if not rows:
+        return
+    shown = [row for row in rows if everything or row.forecast_value is not None]
+    first = rows[0]
+    as_of = f"as of {first.as_of_date:%Y-%m-%d}" if first.as_of_date else "no data yet"
+    print_forecasts(
+        f"{label} · forecast for the month's end, {as_of} "
+        f"(day {first.days_elapsed} of {first.days_in_period})",
+        shown,
+    )
+    if len(shown) < len(rows):
+        console.print(
+            f"{len(rows) - len(shown)} KPIs not forecast: --all says why", style="dim", markup=False
+        )
 
 
 def _company_before(warehouse: Warehouse, period: date) -> dict[str, Row]:
@@ -479,6 +512,39 @@ def cmd_report(args: argparse.Namespace) -> int:
         data = gather(warehouse, first, last, label)
     path = write_report(data, Path(args.out) if args.out else get_settings().reports_path)
     console.print(f"Wrote {path}", markup=False, soft_wrap=True)
+    return ExitCode.PUBLISHED
+
+
+def cmd_backtest_forecast(args: argparse.Namespace) -> int:
+    """Each month of the range forecast again as of its 7th, 14th and 21st day from the data up
+    to then, beside its final value: the interval's coverage and the error, per KPI."""
+    from pipelines.forecast.backtest import backtest, coverage_by_kpi
+    from pipelines.forecast.daily import available_measures, daily_measures
+    from pipelines.forecast.projection import HISTORY_MONTHS, INTERVAL_LEVEL, forecastable
+    from pipelines.scoring.kpi_catalogue import kpi_catalogue
+
+    first, last = parse_month(args.from_), parse_month(args.to)
+    with published_warehouse() as warehouse:
+        reasons = forecastable(kpi_catalogue(), available_measures(warehouse))
+        days = daily_measures(warehouse, add_months(first, -HISTORY_MONTHS), add_months(last, 1))
+    kpis = {name: kpi_catalogue()[name] for name, reason in reasons.items() if reason is None}
+    results = backtest(days, kpis, months_between(first, last))
+    if results.empty:
+        console.print(
+            f"No month of {month_label(first)}..{month_label(last)} has 3 earlier months of data.",
+            markup=False,
+        )
+        return ExitCode.BAD_INPUT
+    print_backtest(
+        f"Forecast backtest {month_label(first)}..{month_label(last)} "
+        f"({INTERVAL_LEVEL:.0%} interval)",
+        coverage_by_kpi(results),
+    )
+    console.print(
+        f"RESULT forecasts={len(results)} coverage={results['covered'].mean():.3f} "
+        f"mape={results['ape'].mean():.3f}",
+        markup=False,
+    )
     return ExitCode.PUBLISHED
 
 
@@ -826,6 +892,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="folder to write into (default SCORECARD_REPORTS)"
     )
     report.set_defaults(handler=cmd_report)
+
+    backtest = commands.add_parser(
+        "backtest-forecast", help="forecast past months again and measure the interval's coverage"
+    )
+    backtest.add_argument("--from", dest="from_", required=True, metavar="YYYY-MM")
+    backtest.add_argument("--to", required=True, metavar="YYYY-MM")
+    backtest.set_defaults(handler=cmd_backtest_forecast)
 
     docs = commands.add_parser(
         "docs", help="write dbt's documentation of every model and column as one HTML page"

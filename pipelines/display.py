@@ -17,6 +17,8 @@ from rich.text import Text
 from pipelines.formatting import readable_number
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from pipelines.warehouse.connection import Row
 
 console = Console()
@@ -262,5 +264,48 @@ def print_quarantine(title: str, rows: Sequence[Row]) -> None:
             _plain(row.reason),
             _plain(row.original_row, "-"),
             _plain(row.batch_id, "-"),
+        )
+    _print(table)
+
+
+def print_backtest(title: str, rows: pd.DataFrame) -> None:
+    """Per KPI and as-of day: forecasts made, the share whose interval held the final value,
+    and the mean absolute percentage error."""
+    table = _table(title)
+    for column in ("kpi", "as of day", "forecasts", "coverage", "mean abs % error"):
+        table.add_column(column, justify="left" if column == "kpi" else "right")
+    for row in rows.itertuples(index=False):
+        table.add_row(
+            _plain(row.kpi),
+            str(row.as_of_day),
+            str(row.forecasts),
+            f"{row.coverage:.0%}",
+            "-" if math.isnan(row.mape) else f"{row.mape:.1%}",
+        )
+    _print(table)
+
+
+def print_forecasts(title: str, rows: Sequence[Row]) -> None:
+    """The open month's forecast per KPI: to date, projected, interval, target and the chance of
+    reaching it; a KPI not forecast with the reason."""
+    table = _table(title)
+    text = ("kpi", "method or why not")
+    for column in ("kpi", "to date", "forecast", "interval", "target", "p(target)", text[1]):
+        table.add_column(column, justify="left" if column in text else "right")
+    for row in rows:
+        interval = (
+            "-"
+            if row.lower is None
+            else f"{readable_number(row.lower, 2)} .. {readable_number(row.upper, 2)}"
+        )
+        chance = row.probability_reaching_target
+        table.add_row(
+            _plain(row.kpi),
+            readable_number(row.value_to_date, 2),
+            readable_number(row.forecast_value, 2),
+            interval,
+            readable_number(row.target, 2),
+            "-" if chance is None else f"{chance:.0%}",
+            _plain("; ".join(part for part in (row.method, row.reason) if part), "-"),
         )
     _print(table)

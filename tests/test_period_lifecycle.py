@@ -8,6 +8,7 @@ import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from assets.definitions import defs
@@ -53,6 +54,27 @@ def test_open_month_is_provisional_closed_month_final_and_a_rerun_adds_a_final(
 
     first = query("select period, status, snapshot_id from scorecard.snapshots order by period")
     assert list(first["status"]) == ["final", "provisional"]
+
+    # The open month's forecast is published with its provisional snapshot only: one month of
+    # history is too little for an interval, so revenue is extended pro rata by days.
+    forecasts = query("select * from scorecard.kpi_forecasts")
+    assert set(forecasts["snapshot_id"]) == {first["snapshot_id"].iloc[1]}
+    revenue = forecasts.set_index("kpi").loc["revenue"]
+    assert (
+        revenue["as_of_date"].date() <= now.date()
+        and revenue["as_of_date"].day == (revenue["days_elapsed"])
+    )
+    assert revenue["forecast_value"] == pytest.approx(
+        revenue["value_to_date"] * revenue["days_in_period"] / revenue["days_elapsed"]
+    )
+    assert revenue["method"] == "pro rata by days" and pd.isna(revenue["lower"])
+    untracked = forecasts.set_index("kpi").loc["gross_margin_pct"]
+    assert pd.isna(untracked["forecast_value"])
+    assert untracked["reason"].startswith("not tracked by day: ")
+    capsys.readouterr()
+    assert main(["show", "--period", month_label(open_month)]) == ExitCode.PUBLISHED
+    shown = capsys.readouterr().out
+    assert "forecast for the month's end, as of" in shown and "pro rata by days" in shown
 
     # Late data for the closed month: a backfill of both months re-runs them in one run.
     capsys.readouterr()

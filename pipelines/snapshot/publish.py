@@ -14,6 +14,7 @@ import pandas as pd
 
 from pipelines.config import PROJECT_ROOT
 from pipelines.failpoints import failpoint
+from pipelines.forecast.forecasts import company_forecasts
 from pipelines.periods import month_label
 from pipelines.quality.check_results import run_verdicts
 from pipelines.scoring import engine
@@ -99,6 +100,13 @@ def code_version() -> str:
 def period_status(period: date, now: datetime) -> str:
     """A month still open (the current month or later) is provisional; a past month is final."""
     return "provisional" if (period.year, period.month) >= (now.year, now.month) else "final"
+
+
+def _forecasts(warehouse: Warehouse, month: date, kpi_scores: pd.DataFrame) -> pd.DataFrame:
+    """The open month's company forecasts, against the targets the month was scored on."""
+    company = kpi_scores[kpi_scores["entity_type"] == "company"]
+    targets = {row.kpi: float(row.target) for row in company.itertuples() if pd.notna(row.target)}
+    return company_forecasts(warehouse, month, targets)
 
 
 def checks_summary(verdicts: pd.DataFrame) -> tuple[bool, str]:
@@ -230,7 +238,7 @@ def _publish(
     batches["period"] = pd.to_datetime(batches["period"]).dt.date
     scored_at = datetime.now(UTC).replace(tzinfo=None)
     snapshots, kpi_frames, entity_frames, alert_frames, published = [], [], [], [], []
-    source_frames = []
+    source_frames, forecast_frames = [], []
     for month in months:
         month_batches = batches[batches["period"] == month]
         version = versions[month]
@@ -258,6 +266,10 @@ def _publish(
         )
         alert_frames.append(scored.alerts.assign(snapshot_id=snapshot_id)[ALERT_COLUMNS])
         source_frames.append(month_batches.assign(snapshot_id=snapshot_id)[SOURCE_COLUMNS])
+        if status == "provisional":
+            forecast_frames.append(
+                _forecasts(warehouse, month, scored.kpi_scores).assign(snapshot_id=snapshot_id)
+            )
         failpoint("publish.scoring")
         published.append(
             PublishedSnapshot(
@@ -276,5 +288,9 @@ def _publish(
         sources = pd.concat(source_frames, ignore_index=True)
         if not sources.empty:
             warehouse.insert_frame("scorecard.snapshot_sources", sources)
+        if forecast_frames:
+            warehouse.insert_frame(
+                "scorecard.kpi_forecasts", pd.concat(forecast_frames, ignore_index=True)
+            )
         failpoint("publish.before_commit")
     return published

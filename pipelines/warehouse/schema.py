@@ -174,6 +174,27 @@ SCORECARD_DDL = (
         loaded_at timestamp not null,
         source_watermark timestamp
     )""",
+    # The open month's forecast, published with its provisional snapshot (pipelines/forecast).
+    """
+    create table if not exists scorecard.kpi_forecasts (
+        snapshot_id varchar not null,
+        period date not null,
+        as_of_date date,
+        days_elapsed integer not null,
+        days_in_period integer not null,
+        entity_type varchar not null,
+        entity_id varchar not null,
+        kpi varchar not null,
+        value_to_date double precision,
+        forecast_value double precision,
+        lower double precision,
+        upper double precision,
+        interval_level double precision not null,
+        target double precision,
+        probability_reaching_target double precision,
+        method varchar,
+        reason varchar
+    )""",
     # The snapshot BI should read per period: the newest final one, else the newest provisional.
     """
     create or replace view scorecard.current_snapshots as
