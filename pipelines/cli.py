@@ -842,7 +842,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_spend.add_argument("--port", type=int, default=8765)
     serve_spend.add_argument("--landing", help="landing directory (default SCORECARD_LANDING)")
     serve_spend.set_defaults(handler=cmd_serve_spend)
-    demo.set_defaults(handler=cmd_demo)
+    demo.set_defaults(handler=cmd_demo, to_sql=None)  # the demo lands files only
 
     validate = commands.add_parser(
         "validate", help="check a landing against the contract and suites, without a run"

@@ -75,6 +75,10 @@ def test_open_month_is_provisional_closed_month_final_and_a_rerun_adds_a_final(
     assert main(["show", "--period", month_label(open_month)]) == ExitCode.PUBLISHED
     shown = capsys.readouterr().out
     assert "forecast for the month's end, as of" in shown and "pro rata by days" in shown
+    assert main(["report", "--period", month_label(open_month)]) == ExitCode.PUBLISHED
+    report = (get_settings().reports_path / f"scorecard-{month_label(open_month)}.html").read_text()
+    assert '<section id="forecast">' in report and "pro rata by days" in report
+    assert "gross_margin_pct (not tracked by day: " in report
 
     # Late data for the closed month: a backfill of both months re-runs them in one run.
     capsys.readouterr()

@@ -105,6 +105,7 @@ class ReportData:
     cycle_days: float | None
     alerts: list[Row]
     not_scored: list[Row]
+    forecasts: list[Row]  # an open month's (provisional snapshot's) company KPI forecasts
 
 
 def rag(achievement: float | None, status: str) -> str:
@@ -166,11 +167,12 @@ def gather(warehouse: Warehouse, first: date, last: date, label: str) -> ReportD
     funnel, cycle_days = (
         _funnel(warehouse, first, last) if _mart_exists(warehouse, "fct_kpi") else ([], None)
     )
+    lineage = _lineage(warehouse, month)
     return ReportData(
         label=label,
         scores_month=month,
         months=months_between(first, last),
-        lineage=_lineage(warehouse, month),
+        lineage=lineage,
         headlines=_headlines(warehouse, month),
         rankings=_rankings(warehouse, month),
         names=names,
@@ -193,6 +195,10 @@ def gather(warehouse: Warehouse, first: date, last: date, label: str) -> ReportD
             order by entity_type, kpi, status
             """,
             [month],
+        ),
+        forecasts=warehouse.rows(
+            "select * from scorecard.kpi_forecasts where snapshot_id = ? order by kpi",
+            [lineage.snapshot_id],
         ),
     )
 
