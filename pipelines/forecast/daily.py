@@ -14,6 +14,8 @@ DAILY_MEASURES: dict[str, tuple[str, str, str]] = {
     "revenue": ("intermediate.int_orders_valued", "ordered_at", "sum(net_revenue)"),
     "orders": ("intermediate.int_orders_valued", "ordered_at", "count(*)"),
     "spend": ("staging.stg_marketing__ad_spend", "spend_date", "sum(spend)"),
+    "impressions": ("staging.stg_marketing__ad_spend", "spend_date", "sum(impressions)"),
+    "clicks": ("staging.stg_marketing__ad_spend", "spend_date", "sum(clicks)"),
     "leads": ("staging.stg_crm__leads", "created_at", "count(*)"),
 }
 
