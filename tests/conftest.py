@@ -117,3 +117,11 @@ def landing_warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
             wh.execute(f"drop schema if exists {schema} cascade")
         ensure_layout(wh)
         yield wh
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files of whole pipeline runs (marked integration) first, each file's tests kept together
+    in order: `--dist loadfile` hands files to the workers in collection order, and a long file
+    handed out last keeps one worker busy alone at the end of the run."""
+    heavy = {item.path for item in items if item.get_closest_marker("integration")}
+    items.sort(key=lambda item: item.path not in heavy)
