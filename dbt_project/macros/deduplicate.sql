@@ -122,7 +122,15 @@
 {%- endmacro %}
 
 {% macro staged_batches_relation() -%}
-    {{ this.schema }}.staged_batches
+    staging.staged_batches
+{%- endmacro %}
+
+{#- Created by on-run-start (dbt_project.yml), once before any model: the staging models built by
+    key run side by side on PostgreSQL, where two concurrent `create table if not exists` of one
+    name can fail on the catalogue's unique index. -#}
+{% macro create_staged_batches() -%}
+    create schema if not exists staging;
+    create table if not exists {{ staged_batches_relation() }} (model varchar, batch_id varchar)
 {%- endmacro %}
 
 {% macro affected_keys_relation() -%}
@@ -141,7 +149,6 @@
 {%- endmacro %}
 
 {% macro stage_affected_keys(source_name, table, keys) -%}
-    create table if not exists {{ staged_batches_relation() }} (model varchar, batch_id varchar);
     {%- if builds_in_place() %}
     drop table if exists {{ affected_keys_relation() }};
     create temporary table {{ affected_keys_relation() }} as
