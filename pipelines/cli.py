@@ -552,10 +552,15 @@ def cmd_docs(args: argparse.Namespace) -> int:
     """dbt's documentation of the project with the warehouse's catalogue, one static page."""
     from pipelines.settings import get_settings
     from pipelines.transform.dbt_docs import generate_docs
+    from pipelines.transform.dbt_runner import DbtError
 
     settings = get_settings()
     folder = Path(args.out) if args.out else settings.warehouse.parent / "dbt_docs"
-    page = generate_docs(settings, folder, last_closed_month())
+    try:
+        page = generate_docs(settings, folder, last_closed_month())
+    except DbtError as error:  # e.g. a run holds the DuckDB file: one line, not a traceback
+        console.print(f"Error: {error}", markup=False, soft_wrap=True)
+        return ExitCode.PIPELINE_ERROR
     console.print(f"Wrote {page} (open it in a browser; it needs no server)", markup=False)
     return ExitCode.PUBLISHED
 

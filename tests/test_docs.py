@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import yaml
 
 from pipelines.cli import main
 from pipelines.config import PROJECT_ROOT
+from pipelines.exit_codes import ExitCode
 from pipelines.scoring.kpi_catalogue import kpi_table_markdown, sources_table_markdown
 
 
@@ -75,3 +79,19 @@ def test_scorecard_docs_writes_one_page_with_the_exposures(isolated_env):
     page = (out / "static_index.html").read_text()
     for name in ("fct_attribution", "scorecard_report", "bi_copy", "bi_role"):
         assert name in page
+
+
+def test_scorecard_docs_on_a_warehouse_held_by_another_process_is_one_line(isolated_env, capsys):
+    held = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; held = duckdb.connect(sys.argv[1]); "
+         "print('held', flush=True); time.sleep(60)", str(isolated_env / "warehouse.duckdb")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert held.stdout.readline().strip() == "held"
+        assert main(["docs", "--out", str(isolated_env / "docs")]) == ExitCode.PIPELINE_ERROR
+    finally:
+        held.kill()
+    out = capsys.readouterr().out
+    assert "Error: dbt docs generate failed: IO Error: Could not set lock" in out
+    assert "Traceback" not in out
