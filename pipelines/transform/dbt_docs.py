@@ -28,7 +28,7 @@ def generate_docs(settings: Settings, folder: Path, month: date) -> Path:
             "--target-path", str(folder),
             "--log-path", str(folder / "logs"),
             "--vars", json.dumps(dbt_vars(month, month, load_pipeline_config())),
-            "--quiet",
+            "--log-level", "none",  # its errors come back in the result, said in one line
         ]
     )  # fmt: skip
     page = folder / "static_index.html"
