@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import yaml
 from dagster import AssetCheckEvaluation, AssetCheckSeverity, DagsterEventType, DagsterInstance
 
 from assets.dagster_internals import (
@@ -17,6 +18,7 @@ from assets.dagster_internals import (
     make_new_run_id,
 )
 from assets.run_alerts import alert_for_run
+from assets.run_history import STORAGE_CONFIG
 from pipelines.alerts import send_alert
 from pipelines.exit_codes import ExitCode, RunOutcome
 from pipelines.failures import BAD_INPUT, CHECK_FAILURE_ERROR, FAILURE_KIND, GATE_CLOSED
@@ -29,6 +31,9 @@ from pipelines.warehouse.lock import writer_lock
 # The CLI prints its own progress and outcome; the full event log stays in DAGSTER_HOME.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
+NO_TELEMETRY = {"telemetry": {"enabled": False}}
+EARLIER_DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+
 # Dagster's own switch (dagster/_core/storage/event_log/base.py reads it).
 PLANNED_EVENTS_AS_SUBSETS = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
 SNAPSHOT_OP = "scorecard__snapshot"  # the op of asset scorecard/snapshot
@@ -36,7 +41,8 @@ SNAPSHOT_OP = "scorecard__snapshot"  # the op of asset scorecard/snapshot
 
 def dagster_instance() -> DagsterInstance:
     """The instance under DAGSTER_HOME (default: data/dagster_home of the deployment or project),
-    created with local storage and no telemetry when it does not exist yet."""
+    created with local storage (the event log of assets/run_history.py) and no telemetry when it
+    does not exist yet; a dagster.yaml an earlier version wrote gets the event log too."""
     home = get_settings().dagster_home
     os.environ["DAGSTER_HOME"] = str(home)
     # One planned event per asset for a run over a range of months, not one per asset and month:
@@ -45,8 +51,8 @@ def dagster_instance() -> DagsterInstance:
     os.environ.setdefault(PLANNED_EVENTS_AS_SUBSETS, "true")
     home.mkdir(parents=True, exist_ok=True)
     settings = home / "dagster.yaml"
-    if not settings.exists():
-        settings.write_text("telemetry:\n  enabled: false\n")
+    if not settings.exists() or settings.read_text() == EARLIER_DAGSTER_YAML:
+        settings.write_text(yaml.safe_dump({**NO_TELEMETRY, **STORAGE_CONFIG}, sort_keys=False))
     return DagsterInstance.get()
 
 

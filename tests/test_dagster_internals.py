@@ -40,10 +40,29 @@ def reads_dbt_events(value: object) -> bool:
     )(value.to_default_asset_events)
 
 
+def is_positive_number(value: object) -> bool:
+    return isinstance(value, int | float) and value > 0
+
+
+def describes_a_configurable_class(value: object) -> bool:
+    data = value("a.module", "AClass", "{}")
+    return (data.module_name, data.class_name, data.config_yaml) == ("a.module", "AClass", "{}")
+
+
+def is_an_event_log_to_subclass(value: object) -> bool:
+    """What assets/run_history.py overrides or calls on it."""
+    members = ("_connect", "_initdb", "conn_string_for_shard", "dispose", "from_config_value")
+    return all(hasattr(value, name) for name in members) and takes("base_dir", "inst_data")(value)
+
+
 EXPECTED: dict[str, Callable[[object], bool]] = {
     "ASSET_PARTITION_RANGE_END_TAG": is_tag,
     "ASSET_PARTITION_RANGE_START_TAG": is_tag,
     "PARTITION_NAME_TAG": is_tag,
+    "INDEX_SHARD_NAME": is_tag,
+    "SQLITE_BUSY_TIMEOUT_SECONDS": is_positive_number,
+    "ConfigurableClassData": describes_a_configurable_class,
+    "SqliteEventLogStorage": is_an_event_log_to_subclass,
     "DAGSTER_DBT_EXCLUDE_METADATA_KEY": is_tag,
     "DAGSTER_DBT_SELECT_METADATA_KEY": is_tag,
     "AssetKeyPartitionKey": keys_a_partition,
