@@ -6,7 +6,8 @@ one of them, so an upgrade that moves or renames one fails there, by name, and n
 Dagster: the run tags naming a run's partition or range; a run id made before the run starts
 (its log file and lock name it); for tests, the backfill daemon's run planning and a job's
 execution plan; the SQLite event log and what a subclass of it needs (assets/run_history.py:
-Dagster makes an engine per event and offers no setting for it). dagster-dbt: a dbt asset's selection; the event of one dbt node's result."""
+Dagster makes an engine per event and offers no setting for it). dagster-dbt: a dbt asset's
+selection; the event of one dbt node's result."""
 
 from dagster._core.definitions.automation_tick_evaluation_context import (
     build_run_requests_with_backfill_policies,
@@ -36,15 +37,15 @@ from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 __all__ = [
     "ASSET_PARTITION_RANGE_END_TAG",
     "ASSET_PARTITION_RANGE_START_TAG",
-    "INDEX_SHARD_NAME",
-    "SQLITE_BUSY_TIMEOUT_SECONDS",
     "DAGSTER_DBT_EXCLUDE_METADATA_KEY",
     "DAGSTER_DBT_SELECT_METADATA_KEY",
+    "INDEX_SHARD_NAME",
     "PARTITION_NAME_TAG",
-    "SqliteEventLogStorage",
+    "SQLITE_BUSY_TIMEOUT_SECONDS",
     "AssetKeyPartitionKey",
     "ConfigurableClassData",
     "DbtCoreCliEventMessage",
+    "SqliteEventLogStorage",
     "build_run_requests_with_backfill_policies",
     "create_execution_plan",
     "get_manifest_and_translator_from_dbt_assets",
