@@ -5,10 +5,10 @@ same moment.
    command; its floor is the same landing and SQL in one DuckDB connection (below).
 2. One demo month end to end: `scorecard run --period <last month>` on the demo's warehouse,
    timed as a command, three times (the median); its floor: that month's files landed by the
-   pipeline's own landing code and every SQL statement dbt ran for the run (each model's
-   compiled query, each test's query, the attribution weights learned in between), executed one
-   after another in one DuckDB connection
-   on a copy of the warehouse as it was before the run. What the run costs above the floor is
+   pipeline's own landing code and every statement dbt sent to the warehouse in a run of it
+   (models with their hooks, tests, dbt's own lookups; read from dbt's debug log), with the
+   attribution weights learned in between, executed one after another in one DuckDB connection
+   on a copy of the warehouse as it was before that run. What the run costs above the floor is
    the orchestration (process start, Dagster, dbt's own work per node), the checks outside dbt
    and the scoring.
 3. The read commands (`--help`, show, snapshots, checks, quarantine), median of 5, beside the
@@ -17,7 +17,6 @@ Prints `uptime` before and after: the machine is shared. A script, not a test.""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -25,13 +24,13 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-from assets.dbt_project import MANIFEST_PATH, RUN_TARGETS
+from assets.dbt_project import RUN_TARGETS
 from benchmarks.scratch import scratch_deployment
+from pipelines.attribution.weights import refresh_channel_weights
 from pipelines.config import load_pipeline_config
 from pipelines.extract.contract import load_contract
 from pipelines.extract.landing import LandingRules, land_table
@@ -44,6 +43,10 @@ SCORECARD = str(Path(sys.executable).with_name("scorecard"))
 READ_REPEATS = 5
 MONTH_RUNS = 3
 # The run's months, as the demo and `scorecard run` print them.
+# A dbt log entry's prefix (colour code, time, level, thread) and a statement sent to the warehouse.
+LOG_ENTRY = re.compile(r"^\x1b\[0m[\d:.]+ \[\w+\s*\] \[[^\]]*\]: ", re.MULTILINE)
+SENT = re.compile(r"On [\w.-]+: (.*)", re.DOTALL)
+TRANSACTION = {"BEGIN", "COMMIT", "ROLLBACK"}
 SPAN = re.compile(
     r"for\s+(\d{4}-\d{2})(?:\.\.(\d{4}-\d{2}))?\s+in\s+[\d.]+s\s+\(run\s+([0-9a-f-]{36})\)"
 )
@@ -58,16 +61,29 @@ def main() -> None:
     # the demo's warehouse: so here, for the scratch one (not timed).
     subprocess.run([sys.executable, "-m", "assets.dbt_project"], check=True)
     demo_seconds, demo_output = _timed_command(["demo"])
-    first, last, demo_run = _run_of(demo_output)
-    demo_floor = _floor(folder / "demo_floor", None, first, last, demo_run)
+    first, last, _ = _run_of(demo_output)
+    # The floor replays the SQL of the same backfill run again with dbt's debug log (untimed), on
+    # a warehouse of its own (so it starts empty, as the demo's did).
+    again = folder / "demo_again"
+    again.mkdir()
+    _, again_output = _timed_command(
+        ["backfill", "--from", f"{first:%Y-%m}", "--to", f"{last:%Y-%m}"],
+        SCORECARD_WAREHOUSE=str(again / Path(os.environ["SCORECARD_WAREHOUSE"]).name),
+        DAGSTER_HOME=str(again / "dagster_home"),
+        SCORECARD_DBT_LOG_LEVEL="debug",
+    )
+    demo_floor = _floor(folder / "demo_floor", None, first, last, _run_of(again_output)[2])
     rows.append(("make demo (18 months)", demo_seconds, "its landing + SQL", demo_floor, "<= 45 s"))
 
     before = folder / "before_month.duckdb"
     shutil.copyfile(folder / "warehouse.duckdb", before)
-    # The same month run MONTH_RUNS times (each re-lands and rebuilds it): the median.
-    runs = [_timed_command(["run", "--period", last.strftime("%Y-%m")]) for _ in range(MONTH_RUNS)]
-    _, _, month_run = _run_of(runs[0][1])
-    month_floor = _floor(folder / "month_floor", before, last, last, month_run)
+    month = ["run", "--period", f"{last:%Y-%m}"]
+    # The floor replays the SQL of a first run with dbt's debug log (untimed) on the warehouse as
+    # it was before that run; then the same month runs MONTH_RUNS times (each re-lands and
+    # rebuilds it): the median.
+    _, debug_output = _timed_command(month, SCORECARD_DBT_LOG_LEVEL="debug")
+    month_floor = _floor(folder / "month_floor", before, last, last, _run_of(debug_output)[2])
+    runs = [_timed_command(month) for _ in range(MONTH_RUNS)]
     month_seconds = statistics.median(seconds for seconds, _ in runs)
     rows.append(
         (
@@ -106,13 +122,16 @@ def main() -> None:
     print(f"\nuptime: {_uptime()}")
 
 
-def _timed_command(arguments: Sequence[str]) -> tuple[float, str]:
+def _timed_command(arguments: Sequence[str], **environment: str) -> tuple[float, str]:
     started = time.perf_counter()
-    result = subprocess.run([SCORECARD, *arguments], capture_output=True, text=True)
+    result = subprocess.run(
+        [SCORECARD, *arguments], capture_output=True, text=True, env={**os.environ, **environment}
+    )
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"scorecard {' '.join(arguments)} failed:\n{result.stdout}{result.stderr}")
-    print(f"scorecard {' '.join(arguments)}: {seconds:.1f} s", flush=True)
+    noted = f" ({', '.join(f'{k}={v}' for k, v in environment.items())})" if environment else ""
+    print(f"scorecard {' '.join(arguments)}{noted}: {seconds:.1f} s", flush=True)
     return seconds, result.stdout
 
 
@@ -135,105 +154,49 @@ def _median(command: Sequence[str]) -> float:
 
 
 def _floor(folder: Path, start_from: Path | None, first: date, last: date, run_id: str) -> float:
-    """Land the months' files and execute the SQL dbt ran in `run_id`, in one connection, on a
-    copy of `start_from` (an empty warehouse if None); the seconds it took. The copy is named as
-    the warehouse is: the compiled SQL names its catalog (`warehouse`)."""
+    """Land the months' files and execute the SQL dbt sent in `run_id` (a run with dbt's debug
+    log), in one connection, on a copy of `start_from` (an empty warehouse if None); the seconds
+    it took. The copy is named as the warehouse is: the SQL names its catalog (`warehouse`)."""
     folder.mkdir()
     path = folder / Path(os.environ["SCORECARD_WAREHOUSE"]).name
     if start_from:
         shutil.copyfile(start_from, path)
-    statements = _run_statements(run_id, first, last)
+    shared, period = _statements_sent(RUN_TARGETS / run_id / "dbt.log")
     settings = get_settings().model_copy(update={"warehouse": path})
     months = months_between(first, last)
     rules = LandingRules.configured(load_pipeline_config(), settings.currency)
+    attribution = load_pipeline_config().attribution
     with connect(settings) as wh:
         ensure_layout(wh)
         started = time.perf_counter()
         for table in load_contract().tables.values():
             land_table(wh, settings.landing, table, months, rules)
-        for statement in statements:
-            statement(wh)
+        for statement in shared:
+            wh.execute(statement)
+        refresh_channel_weights(wh, first, last, attribution)
+        for statement in period:
+            wh.execute(statement)
         return time.perf_counter() - started
 
 
-def _run_statements(run_id: str, first: date, last: date) -> list[Callable[[Any], None]]:
-    """What dbt executed in the run, in dependency order: models (tables, views, the incremental
-    marts' period delete and insert), the attribution weights before the first model that reads
-    them, then every test's query."""
-    from pipelines.attribution.weights import refresh_channel_weights
-
-    compiled = {p.name: p for p in (RUN_TARGETS / run_id / "compiled").rglob("*.sql")}
-    nodes = json.loads(MANIFEST_PATH.read_text())["nodes"]
-    models = _topological([n for n in nodes.values() if n["resource_type"] == "model"])
-    after_weights = _downstream_of_weights(models)
-    attribution = load_pipeline_config().attribution
-    statements: list[Callable[[Any], None]] = []
-    for node in [m for m in models if m["unique_id"] not in after_weights]:
-        sql = compiled[Path(node["original_file_path"]).name].read_text()
-        statements.append(_model_statement(node, sql, first, last))
-    statements.append(lambda wh: refresh_channel_weights(wh, first, last, attribution))
-    for node in [m for m in models if m["unique_id"] in after_weights]:
-        sql = compiled[Path(node["original_file_path"]).name].read_text()
-        statements.append(_model_statement(node, sql, first, last))
-    for node in nodes.values():
-        if node["resource_type"] == "test" and Path(node["path"]).name in compiled:
-            sql = compiled[Path(node["path"]).name].read_text()
-            statements.append(lambda wh, sql=sql: wh.query(f"select count(*) from ({sql}) as t"))
-    return statements
-
-
-def _model_statement(
-    node: dict[str, Any], sql: str, first: date, last: date
-) -> Callable[[Any], None]:
-    relation = f"{node['config']['schema']}.{node['name']}"
-    kind = node["config"]["materialized"]
-
-    def run(wh: Any) -> None:
-        wh.execute(f"create schema if not exists {node['config']['schema']}")
-        exists = wh.scalar(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [node["config"]["schema"], node["name"]],
-        )
-        if kind == "incremental" and exists:
-            if "period" in node["tags"]:
-                wh.execute(f"delete from {relation} where period between ? and ?", [first, last])
-            else:  # incremental strategy `replace`: the whole content
-                wh.execute(f"delete from {relation}")
-            wh.execute(f"insert into {relation} by name {sql}")
-        else:
-            object_kind = "view" if kind == "view" else "table"
-            wh.execute(f"create or replace {object_kind} {relation} as {sql}")
-
-    return run
-
-
-def _downstream_of_weights(ordered_models: list[dict[str, Any]]) -> set[str]:
-    """The models that read the attribution weights, directly or through another model."""
-    downstream: set[str] = set()
-    for model in ordered_models:  # parents come first
-        parents = model["depends_on"]["nodes"]
-        if any("attribution.channel_weights" in p or p in downstream for p in parents):
-            downstream.add(model["unique_id"])
-    return downstream
-
-
-def _topological(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    by_id = {model["unique_id"]: model for model in models}
-    ordered: list[dict[str, Any]] = []
-    seen: set[str] = set()
-
-    def visit(unique_id: str) -> None:
-        if unique_id in seen or unique_id not in by_id:
-            return
-        seen.add(unique_id)
-        for parent in by_id[unique_id]["depends_on"]["nodes"]:
-            visit(parent)
-        ordered.append(by_id[unique_id])
-
-    for unique_id in by_id:
-        visit(unique_id)
-    return ordered
+def _statements_sent(log: Path) -> list[list[str]]:
+    """Each dbt invocation's statements, in order, from a debug log: every `On <node>: <sql>`
+    entry that dbt reports a `SQL status` for before its next one (a connection may open in
+    between), but the transaction statements (autocommit here)."""
+    invocations: list[list[str]] = []
+    pending: str | None = None
+    for entry in LOG_ENTRY.split(log.read_text()):
+        if entry.startswith("Running with dbt="):
+            invocations.append([])
+        elif sent := SENT.match(entry):
+            pending = sent.group(1).strip()
+        elif entry.startswith("SQL status") and pending is not None and invocations:
+            if pending.upper() not in TRANSACTION:
+                invocations[-1].append(pending)
+            pending = None
+    if len(invocations) != 2:
+        raise SystemExit(f"{log}: expected two dbt invocations, found {len(invocations)}")
+    return invocations
 
 
 def _uptime() -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlparse
 
 from pydantic import Field, field_validator
@@ -51,6 +52,9 @@ class Settings(BaseSettings):
     currency: str = Field("USD", pattern="^[A-Z]{3}$")
     # DuckDB's memory cap (its default is 80% of RAM); past it, DuckDB spills to disk.
     duckdb_memory_limit: str = Field("4GB", pattern=r"^\d+(\.\d+)?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    # dbt's log in each run's folder (dbt_project/target/runs/<run id>/dbt.log): `debug` adds every
+    # statement dbt sent to the warehouse (`make bench-run` replays them as its floor).
+    dbt_log_level: Literal["debug", "info", "warn", "error"] = "info"
     # The read-only DuckDB copy BI tools read (DuckDB target only); default:
     # bi/scorecard_bi.duckdb beside the warehouse file.
     bi_copy: Path | None = None

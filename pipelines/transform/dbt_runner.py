@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # The events that carry one node's result, as dbt's JSON log writes them.
 RESULT_EVENTS = frozenset({"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"})
-# A build's own log keeps what a person reads after a failure, not dbt's debug chatter.
-BUILD_LOG_LEVEL = "info"
 
 
 class DbtError(RuntimeError):
@@ -181,8 +179,9 @@ def run_dbt(
                 "--quiet",
                 # The manifest is the parse's; results come back in this process, not as files.
                 "--no-write-json",
+                # What a person reads after a failure; `debug` adds every statement sent.
                 "--log-level-file",
-                BUILD_LOG_LEVEL,
+                get_settings().dbt_log_level,
                 *_location_args(project_dir, target_path),
                 "--vars",
                 json.dumps(variables),
