@@ -4,8 +4,8 @@ A month's run stores about 800 events (each check's planned event, evaluation an
 asset's materialization), one commit each. Dagster's own SQLite event log makes a new SQLAlchemy
 engine for every one of them and commits with SQLite's default `synchronous = full`, which waits
 for the disk: together about a quarter of a demo month's wall time. This storage keeps each
-database's engine (the index and the few runs last written) and commits WAL databases, as Dagster
-creates them, with `synchronous = normal`: each commit stays atomic and survives the process being
+database's engine and connection (the index and the few runs last written) and commits WAL
+databases, as Dagster creates them, with `synchronous = normal`: each commit stays atomic and survives the process being
 killed; only a power cut can lose the last events written, never corrupt the file. Same files,
 same schema: the webserver and the daemon read them as before. The warehouse is not concerned."""
 
@@ -21,7 +21,7 @@ from typing import Any
 from dagster import Field, StringSource
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import StaticPool
 
 from assets.dagster_internals import (
     INDEX_SHARD_NAME,
@@ -60,6 +60,7 @@ class RunHistoryStorage(SqliteEventLogStorage):
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
+                engine.dispose()  # a new database is in WAL mode only now: connect again
             with engine.connect() as connection, connection.begin():
                 yield connection
 
@@ -67,10 +68,13 @@ class RunHistoryStorage(SqliteEventLogStorage):
         if shard in self._engines:
             self._engines.move_to_end(shard)
             return self._engines[shard]
+        # One connection kept open per database: SQLite checkpoints and deletes the WAL when its
+        # last connection closes, which Dagster's engine per event made happen at every event.
+        # Connections are only used under self._db_lock, so one can serve every thread.
         engine = create_engine(
             self.conn_string_for_shard(shard),
-            poolclass=NullPool,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            poolclass=StaticPool,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
         )
         event.listen(engine, "connect", _commit_without_flush_in_wal)
         self._engines[shard] = engine
