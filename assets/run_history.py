@@ -5,9 +5,10 @@ asset's materialization), one commit each. Dagster's own SQLite event log makes 
 engine for every one of them and commits with SQLite's default `synchronous = full`, which waits
 for the disk: together about a quarter of a demo month's wall time. This storage keeps each
 database's engine and connection (the index and the few runs last written) and commits WAL
-databases, as Dagster creates them, with `synchronous = normal`: each commit stays atomic and survives the process being
-killed; only a power cut can lose the last events written, never corrupt the file. Same files,
-same schema: the webserver and the daemon read them as before. The warehouse is not concerned."""
+databases, as Dagster creates them, with `synchronous = normal`: each commit stays atomic and
+survives the process being killed; only a power cut can lose the last events written, never
+corrupt the file. Same files, same schema: the webserver and the daemon read them as before. The
+warehouse is not concerned."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ class RunHistoryStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._tables: set[str] = set()  # index tables known to exist
         super().__init__(base_dir, inst_data)
 
     @classmethod
@@ -64,6 +66,22 @@ class RunHistoryStorage(SqliteEventLogStorage):
             with engine.connect() as connection, connection.begin():
                 yield connection
 
+    def has_table(self, table_name: str) -> bool:
+        """Dagster asks before each check's event; a table once there stays (only `wipe` drops
+        them, and it drops the whole index): so asked once per table. Dagster asks inside an
+        index transaction, so the question goes through an engine of its own, as Dagster's."""
+        if table_name not in self._tables:
+            if not super().has_table(table_name):
+                return False
+            self._tables.add(table_name)
+        return True
+
+    def wipe(self) -> None:
+        """Dagster's wipe deletes the run databases' files: their kept connections go first."""
+        self._close_engines()
+        self._tables.clear()
+        super().wipe()
+
     def _engine(self, shard: str) -> Engine:
         if shard in self._engines:
             self._engines.move_to_end(shard)
@@ -84,10 +102,14 @@ class RunHistoryStorage(SqliteEventLogStorage):
         return engine
 
     def dispose(self) -> None:
-        for engine in self._engines.values():
-            engine.dispose()
-        self._engines.clear()
+        self._close_engines()
         super().dispose()
+
+    def _close_engines(self) -> None:
+        with self._db_lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
 
 
 def _commit_without_flush_in_wal(connection: Any, _record: Any) -> None:

@@ -110,3 +110,16 @@ def test_a_dagster_yaml_an_earlier_version_wrote_gets_the_event_log_and_a_users_
     finally:
         instance.dispose()
     assert (home / "dagster.yaml").read_text() == own
+
+
+def test_a_wiped_history_records_new_runs_again(isolated_env: Path):
+    instance = dagster_instance()
+    try:
+        _run(instance)
+        instance.wipe()
+        run_id = _run(instance)
+        [record] = instance.fetch_materializations(numbers.key, limit=5).records
+        assert record.run_id == run_id
+        assert instance.get_records_for_run(run_id).records
+    finally:
+        instance.dispose()
