@@ -37,10 +37,11 @@ test: install manifest
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-# Runs launched from the UI record one planned event per asset for a range, as CLI runs do
-# (assets/runner.py: dagster_instance).
+# Runs launched from the UI record one planned event per asset for a range, and the instance
+# uses the project's event log, as CLI runs do (assets/runner.py: dagster_instance).
 dagster: install manifest
 	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -c "from assets.runner import dagster_instance; dagster_instance().dispose()"
 	DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true $(BIN)/dagster dev -w workspace.yaml
 
 bench-run: install manifest
