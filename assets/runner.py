@@ -26,6 +26,7 @@ from pipelines.periods import span_label
 from pipelines.quality import shape_worker
 from pipelines.settings import get_settings
 from pipelines.transform.dbt_runner import parse_in_background
+from pipelines.warehouse.connection import held_open
 from pipelines.warehouse.lock import writer_lock
 
 # The CLI prints its own progress and outcome; the full event log stays in DAGSTER_HOME.
@@ -89,6 +90,7 @@ def run_periods(
     # dbt's own output goes to the run's log file, not over the terminal's progress bar.
     with (
         writer_lock(get_settings(), run_id, first, last),
+        held_open(get_settings()),
         open(log_path, "w") as log,
         contextlib.redirect_stdout(log),
     ):

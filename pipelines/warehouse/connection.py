@@ -338,6 +338,27 @@ def _named_rows(description: Sequence[Sequence[Any]], values: list[tuple[Any, ..
     return [row_type._make(value) for value in values]
 
 
+@contextmanager
+def held_open(settings: Settings) -> Iterator[None]:
+    """For a run's duration on DuckDB, one idle connection to the warehouse in this process.
+
+    DuckDB writes a checkpoint whenever a file's last connection in the process closes, and a
+    run's steps and dbt open and close the warehouse a dozen times: each close wrote the tables
+    changed so far. Held open, the file is checkpointed when its WAL passes DuckDB's threshold and
+    once at the end; every commit is in the WAL, as durable as before. A warehouse that cannot be
+    opened now is left to the run's first step, which says why."""
+    if settings.target is not Target.DUCKDB:
+        yield
+        return
+    try:
+        keeper = DuckDBWarehouse(settings.warehouse, settings.duckdb_memory_limit)
+    except WarehouseError:
+        yield
+        return
+    with keeper:
+        yield
+
+
 def connect(settings: Settings) -> Warehouse:
     """The warehouse the settings point at."""
     if settings.target is Target.POSTGRES:
