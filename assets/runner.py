@@ -33,7 +33,7 @@ from pipelines.warehouse.lock import writer_lock
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 NO_TELEMETRY = {"telemetry": {"enabled": False}}
-EARLIER_DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+EARLIER_DAGSTER_YAML = yaml.safe_dump(NO_TELEMETRY)  # what versions before the event log wrote
 
 # Dagster's own switch (dagster/_core/storage/event_log/base.py reads it).
 PLANNED_EVENTS_AS_SUBSETS = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
@@ -87,10 +87,11 @@ def run_periods(
     log_path = Path(instance.root_directory) / "logs" / f"{run_id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     done = threading.Event()
+    settings = get_settings()
     # dbt's own output goes to the run's log file, not over the terminal's progress bar.
     with (
-        writer_lock(get_settings(), run_id, first, last),
-        held_open(get_settings()),
+        writer_lock(settings, run_id, first, last),
+        held_open(settings),
         open(log_path, "w") as log,
         contextlib.redirect_stdout(log),
     ):

@@ -60,3 +60,9 @@ def test_a_warehouse_another_process_holds_is_left_to_the_run(tmp_path: Path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_warehouse_folder_that_cannot_be_made_is_left_to_the_run(tmp_path: Path):
+    (tmp_path / "not_a_folder").write_text("a file where the warehouse's folder should be")
+    with held_open(_settings(tmp_path / "not_a_folder" / "warehouse.duckdb")):
+        pass  # no error here: the run's first step says why

@@ -352,7 +352,7 @@ def held_open(settings: Settings) -> Iterator[None]:
         return
     try:
         keeper = DuckDBWarehouse(settings.warehouse, settings.duckdb_memory_limit)
-    except WarehouseError:
+    except (WarehouseError, OSError):  # held by another process; a folder that cannot be made
         yield
         return
     with keeper:
