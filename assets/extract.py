@@ -163,29 +163,38 @@ def raw_tables(
     landed: dict[str, _Landed] = {}
     errors: dict[str, str] = {}
     unavailable: dict[str, str] = {}  # a database or API that did not answer: worth a retry
-    with warehouse.open() as wh:
-        ensure_layout(wh)
-        for table in selected:
-            if failed_parents := [p for p in _parents(table) if p in errors or p in unavailable]:
-                errors[table.name] = f"not landed: its parent {', '.join(failed_parents)} failed"
-                continue
-            try:
-                batches = land_table(
-                    wh, settings.landing, table, months, rules, config.source_of(table.name)
+    try:
+        with warehouse.open() as wh:
+            ensure_layout(wh)
+            for table in selected:
+                if failed_parents := [
+                    p for p in _parents(table) if p in errors or p in unavailable
+                ]:
+                    errors[table.name] = (
+                        f"not landed: its parent {', '.join(failed_parents)} failed"
+                    )
+                    continue
+                try:
+                    batches = land_table(
+                        wh, settings.landing, table, months, rules, config.source_of(table.name)
+                    )
+                except LandingError as error:
+                    errors[table.name] = str(error)
+                    continue
+                except SourceUnavailable as error:
+                    unavailable[table.name] = str(error)
+                    continue
+                for note in dict.fromkeys(n for b in batches for n in b.notes):
+                    context.log.warning(note)
+                partitions = [LandedPartition(b.batch_id, b.period) for b in batches]
+                landed[table.name] = _Landed(
+                    batches, partitions, *_shape_later(wh, table, partitions)
                 )
-            except LandingError as error:
-                errors[table.name] = str(error)
-                continue
-            except SourceUnavailable as error:
-                unavailable[table.name] = str(error)
-                continue
-            for note in dict.fromkeys(n for b in batches for n in b.notes):
-                context.log.warning(note)
-            partitions = [LandedPartition(b.batch_id, b.period) for b in batches]
-            landed[table.name] = _Landed(batches, partitions, *_shape_later(wh, table, partitions))
-        for table in selected:
-            if table.name in landed:
-                yield _checked(context, wh, table, landed[table.name], months, rules, policy)
+            for table in selected:
+                if table.name in landed:
+                    yield _checked(context, wh, table, landed[table.name], months, rules, policy)
+    finally:
+        shape_worker.stop()  # every answer is in: free its memory for the run's SQL
     if errors:
         raise Failure(
             description="; ".join(

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from pipelines.exit_codes import ExitCode
+from pipelines.quality import shape_worker
 from tests.pipeline_runs import FIRST, SECOND, generate_small, query, run
 
 pytestmark = pytest.mark.integration
@@ -31,6 +32,8 @@ def run_in(folder: Path, monkeypatch: pytest.MonkeyPatch, ranges: list[tuple]) -
     for first, last in ranges:
         outcome = run(first, last)
         assert outcome.exit_code is ExitCode.PUBLISHED, outcome.problems
+        # The great-expectations worker ends with the raw step: not resident during the SQL.
+        assert shape_worker._worker is None
     return {"attribution": query(ATTRIBUTION), "weights": query(WEIGHTS)}
 
 

@@ -52,3 +52,17 @@ def test_a_dead_worker_leaves_the_validation_to_this_process(samples):
         future.result(timeout=10)
     outcomes = shape_worker.shape_outcomes(future, touchpoints, samples["good"])
     assert outcomes == validate_shape(touchpoints, samples["good"])
+
+
+def test_stop_ends_the_worker_and_the_next_request_starts_another(samples):
+    touchpoints = load_contract().table("touchpoints")
+    shape_worker.start()
+    first = shape_worker._worker
+    assert first is not None
+    shape_worker.stop()
+    assert first.process.returncode is not None  # the process has exited, not just been dropped
+    assert shape_worker._worker is None
+    answer = shape_worker.validate_shape_later(touchpoints, samples["good"]).result(timeout=120)
+    assert answer == validate_shape(touchpoints, samples["good"])
+    assert shape_worker._worker is not first
+    shape_worker.stop()

@@ -8,6 +8,7 @@ process and reused by every later run. Should it die, the shapes are validated h
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import pickle
@@ -24,6 +25,8 @@ from pipelines.quality.outcomes import ExpectationOutcome
 
 # Far above the seconds a sample's shape takes, import included: past it the worker is stuck.
 ANSWER_TIMEOUT_SECONDS = 300
+# A worker whose input closed exits at once, or, still importing, within seconds.
+EXIT_TIMEOUT_SECONDS = 30
 
 
 class WorkerGone(RuntimeError):
@@ -76,6 +79,16 @@ class _Worker:
             for future in orphans:
                 future.set_exception(WorkerGone("the great-expectations worker ended"))
 
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=EXIT_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
     @property
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -92,6 +105,16 @@ def start() -> None:
     with _lock:
         if _worker is None or not _worker.alive:
             _worker = _Worker()
+
+
+def stop() -> None:
+    """End the worker once no answer is owed (it exits when its input closes); the next run
+    starts another."""
+    global _worker
+    with _lock:
+        worker, _worker = _worker, None
+    if worker is not None:
+        worker.close()
 
 
 def validate_shape_later(table: Table, sample: pd.DataFrame) -> Future[list[ExpectationOutcome]]:
