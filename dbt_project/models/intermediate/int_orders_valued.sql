@@ -1,8 +1,10 @@
 -- Every non-cancelled order with its net revenue (gross - discount - all refunds of the order),
 -- its cost of goods (unit_cost x quantity of its items that have a cost), its items and how many
 -- of them lack a cost (a margin is known only when none does: int_order_cost_coverage), whether
--- it is its customer's first one and whether it falls in the month of that first one. Full
--- history: "first order" needs all of it.
+-- it is its customer's first one and whether it falls in the month of that first one (from
+-- int_customer_first_orders, over all history). Only the orders its readers use: the run's months
+-- and the customer history before them (customer_history_months), so a run's cost does not grow
+-- with the history.
 
 with
 
@@ -10,12 +12,15 @@ orders as (
 
     select * from {{ ref('stg_commerce__orders') }}
     where status <> 'cancelled'
+        and ordered_at >= {{ months_before_range_start(customer_history_months()) }}
+        and ordered_at < {{ period_range_end() }}
 
 ),
 
 refunds as (
 
     select * from {{ ref('stg_commerce__refunds') }}
+    where order_id in (select order_id from orders)
 
 ),
 
@@ -28,6 +33,13 @@ customers as (
 order_items as (
 
     select * from {{ ref('stg_commerce__order_items') }}
+    where order_id in (select order_id from orders)
+
+),
+
+first_orders as (
+
+    select * from {{ ref('int_customer_first_orders') }}
 
 ),
 
@@ -85,13 +97,12 @@ valued as (
 final as (
 
     select
-        *,
-        row_number() over (
-            partition by customer_id
-            order by ordered_at, order_id
-        ) = 1 as is_first_order,
-        min(period) over (partition by customer_id) = period as is_new_customer_order
+        valued.*,
+        valued.order_id = first_orders.first_order_id as is_first_order,
+        valued.period = first_orders.first_order_period as is_new_customer_order
     from valued
+    inner join first_orders
+        on valued.customer_id = first_orders.customer_id
 
 )
 

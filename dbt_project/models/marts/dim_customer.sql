@@ -8,19 +8,9 @@ customers as (
 
 ),
 
-orders as (
-
-    select * from {{ ref('int_orders_valued') }}
-
-),
-
 first_orders as (
 
-    select
-        customer_id,
-        min(ordered_at) as first_order_at
-    from orders
-    group by customer_id
+    select * from {{ ref('int_customer_first_orders') }}
 
 ),
 
