@@ -18,7 +18,7 @@ from assets.dbt_project import MANIFEST_PATH
 from pipelines.exit_codes import ExitCode
 from pipelines.failpoints import FAILPOINT_ENV
 from pipelines.settings import get_settings
-from pipelines.snapshot.bi_export import PERIOD_TABLES, refresh_bi_copy
+from pipelines.snapshot.bi_export import PERIOD_TABLES, period_files_folder, refresh_bi_copy
 from pipelines.warehouse import connect
 from tests.pii_scan import PLANTED, plant_pii, scan_duckdb
 from tests.pipeline_runs import FIRST, SECOND, generate_small, run
@@ -96,13 +96,21 @@ def test_the_copy_holds_what_bi_reads_and_no_raw_pii(published):
         schemas = {
             row[0] for row in bi.sql("select distinct schema_name from duckdb_tables()").fetchall()
         }
-        assert schemas == {"marts", "scorecard", "quality"}
-        tables = bi.sql("select schema_name, table_name from duckdb_tables()").fetchall()
-        for schema, table in tables:
+        assert schemas == {"main", "marts", "scorecard", "quality"}
+        assert bi.sql(
+            "select table_name from duckdb_tables() where schema_name = 'main'"
+        ).fetchall() == [("period_files",)]
+        tables = bi.sql(
+            "select schema_name, table_name from duckdb_tables() where schema_name <> 'main'"
+        ).fetchall()
+        for schema, table in [*tables, *(name.split(".") for name in PERIOD_TABLES)]:
             name = f"{schema}.{table}"
             copied = bi.sql(f"select count(*) from {name}").fetchone()[0]
             assert copied == warehouse.sql(f"select count(*) from {name}").fetchone()[0], name
         assert ("marts", "fct_kpi_rollups") in tables  # a dbt view, held as rows
+        # The period tables are views over one Parquet file per month, with the same rows.
+        kpis = "select * from marts.fct_kpi order by all"
+        assert bi.sql(kpis).fetchall() == warehouse.sql(kpis).fetchall()
         columns = {row[0] for row in bi.sql("describe quality.quarantine").fetchall()}
         assert "original_row" not in columns and "reason" in columns
         views = {
@@ -114,7 +122,9 @@ def test_the_copy_holds_what_bi_reads_and_no_raw_pii(published):
             "current_kpi_scores",
             "current_entity_scores",
             "current_alerts",
+            *(name.split(".")[1] for name in PERIOD_TABLES),
         }
+        views -= {name.split(".")[1] for name in PERIOD_TABLES}
         for view in sorted(views):
             query = f"select * from scorecard.{view} order by all"
             assert bi.sql(query).fetchall() == warehouse.sql(query).fetchall(), view
@@ -150,6 +160,8 @@ def test_a_reader_of_the_copy_neither_blocks_a_run_nor_sees_it_half_done(publish
         outcome = run(FIRST, FIRST)  # a full run while the reader holds the copy open
         assert outcome.exit_code is ExitCode.PUBLISHED, outcome.problems
         assert bi_state(reader) == old
+        # The replaced copy's month files stay while it may still be read.
+        assert reader.sql("select count(*) from marts.fct_attribution").fetchone()[0] > 0
     with connect(settings) as warehouse:
         published_snapshots = warehouse.scalar("select count(*) from scorecard.snapshots")
         current = warehouse.query("select snapshot_id from scorecard.current_snapshots")
@@ -157,7 +169,9 @@ def test_a_reader_of_the_copy_neither_blocks_a_run_nor_sees_it_half_done(publish
     assert new["snapshots"] == published_snapshots == old["snapshots"] + 2
     assert new["current"] == [[snapshot] for snapshot in current["snapshot_id"]]
     assert new["current"] != old["current"]
-    assert sorted(path.name for path in copy.parent.iterdir()) == [copy.name]
+    assert sorted(path.name for path in copy.parent.iterdir()) == sorted(
+        [copy.name, period_files_folder(copy).name]
+    )
 
 
 def test_no_copy_on_postgres(isolated_env, monkeypatch):
@@ -193,25 +207,49 @@ def _rows(database: Path, sql: str, params: list[object]) -> list[tuple]:
         return connection.execute(sql, params).fetchall()
 
 
+def _period_files(copy: Path) -> dict[str, str]:
+    """The copy's fct_attribution file by month (YYYY-MM)."""
+    rows = _rows(
+        copy,
+        "select period, file from main.period_files where relation = 'marts.fct_attribution'",
+        [],
+    )
+    return {f"{period:%Y-%m}": file for period, file in rows}
+
+
 @pytest.mark.integration
 def test_an_export_replaces_only_the_months_with_a_new_snapshot(published):
-    """The cost of an export follows the run's months: a month without a new snapshot is left as
-    the copy had it (a marker written into January's rows survives February's run), the run's
-    month equals the warehouse, and a new snapshot of January replaces January."""
+    """The cost of an export follows the run's months: a month without a new snapshot keeps the
+    file the copy had (the same file, untouched), the run's month equals the warehouse, a new
+    snapshot of January writes January again, and files no copy names any more are deleted."""
     settings = get_settings()
     copy, warehouse = settings.bi_copy_path, settings.warehouse
-    with duckdb.connect(str(copy)) as bi:
-        bi.execute("update marts.fct_attribution set credit = -1 where period = ?", [FIRST])
+    january = _period_files(copy)["2025-01"]
+    written_at = Path(january).stat().st_mtime_ns
     credits = "select * from marts.fct_attribution where period = ? order by all"
     generate_small(published / "landing", last=SECOND)
 
     outcome = run(SECOND, SECOND)
     assert outcome.exit_code is ExitCode.PUBLISHED, outcome.problems
-    assert {row[0] for row in _rows(copy, "select distinct credit from marts.fct_attribution "
-                                          "where period = ?", [FIRST])} == {-1}  # fmt: skip
+    after_february = _period_files(copy)
+    assert after_february["2025-01"] == january
+    assert Path(january).stat().st_mtime_ns == written_at
     assert _rows(copy, credits, [SECOND]) == _rows(warehouse, credits, [SECOND])
     count = "select count(*) from marts.fct_kpi"
     assert _rows(copy, count, []) == _rows(warehouse, count, [])
 
     assert run(FIRST, FIRST).exit_code is ExitCode.PUBLISHED
+    after_january = _period_files(copy)
+    assert after_january["2025-01"] != january
+    assert after_january["2025-02"] == after_february["2025-02"]
     assert _rows(copy, credits, [FIRST]) == _rows(warehouse, credits, [FIRST])
+    assert Path(january).exists()  # the replaced copy names it: a reader may still have it open
+    named_before = _named_files(copy)
+    assert run(SECOND, SECOND).exit_code is ExitCode.PUBLISHED
+    assert not Path(january).exists()  # named by no copy any more
+    on_disk = {str(path) for path in period_files_folder(copy).glob("*/*.parquet")}
+    assert on_disk == _named_files(copy) | named_before
+
+
+def _named_files(copy: Path) -> set[str]:
+    return {file for (file,) in _rows(copy, "select file from main.period_files", [])}

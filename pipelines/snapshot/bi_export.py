@@ -6,18 +6,22 @@ and moved over the old one with os.replace (atomic), so a reader that has the ol
 keeps its consistent old state and never blocks the pipeline, and a new connection sees the
 new snapshot whole. On PostgreSQL BI reads the server directly: there is no copy.
 
-Set-based: the warehouse ATTACHes the temporary file and fills it with CREATE TABLE AS SELECT.
-The cost of a run's export follows its months, not the history: the temporary file starts as a
-copy of the current BI copy (a file copy), the marts rebuilt by month (`PERIOD_TABLES`) get only
-the months with a snapshot the copy lacks replaced, and every other relation (small: dims,
-scores, checks) is copied whole. A copy missing, or a period table whose columns changed, is
-rebuilt whole."""
+The cost of an export follows the run's months, not the history. The marts rebuilt by month
+(`PERIOD_TABLES`, by far the largest) are kept as one Parquet file per table and month in a
+folder beside the copy (`<copy>_periods/`), written once and never changed: a month gets a new
+file only when it has a snapshot the copy lacks (or its table's columns changed), and in the copy
+each such table is a view over its months' files. Every other relation (small: dims, scores,
+checks) is copied whole into a new file, set-based (the warehouse ATTACHes it and fills it with
+CREATE TABLE AS SELECT). Which file holds which month is the copy's own table
+`main.period_files`, so the files a copy names change with it, atomically. Files that neither the
+new copy nor the one it replaced names are deleted after the swap: a reader that still has the
+replaced copy open keeps reading its months."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -38,6 +42,9 @@ WITHHELD_COLUMNS = {"quality.quarantine": ("original_row",)}
 # holds their rows as tables.
 PIPELINE_VIEWS = [ddl for ddl in SCORECARD_DDL if ddl.lstrip().startswith("create or replace view")]
 COPY_ALIAS = "bi_copy"
+PREVIOUS_ALIAS = "bi_previous"
+# The copy's own list of its period tables' files (schema main: not a schema BI reads for data).
+PERIOD_FILES = "period_files"
 # The marts rebuilt by month (dbt tag `period`: a run deletes and inserts its months), by far the
 # largest; tests/test_bi_export.py checks this list against the dbt project.
 PERIOD_TABLES = (
@@ -66,10 +73,10 @@ def refresh_bi_copy(warehouse: Warehouse, settings: Settings) -> Path | None:
     for stale in target.parent.glob(f"{stem}_*.tmp*"):
         stale.unlink()
     scratch = target.with_name(f"{stem}_{uuid.uuid4().hex[:8]}.tmp")
+    folder = period_files_folder(target)
+    previous = _previous_copy(warehouse, target)
     try:
-        if target.exists():
-            shutil.copyfile(target, scratch)
-        _copy_tables(warehouse, scratch)
+        files = _copy_tables(warehouse, scratch, folder, previous)
         with duckdb.connect(str(scratch)) as copy:
             for view_ddl in PIPELINE_VIEWS:
                 copy.execute(view_ddl)
@@ -78,12 +85,68 @@ def refresh_bi_copy(warehouse: Warehouse, settings: Settings) -> Path | None:
     finally:
         scratch.unlink(missing_ok=True)
         scratch.with_name(scratch.name + ".wal").unlink(missing_ok=True)
+    _delete_unnamed_files(folder, {*files.values(), *previous.files.values()})
     return target
 
 
-def _copy_tables(warehouse: Warehouse, scratch: Path) -> None:
-    """Bring `scratch` (empty, or the previous copy) to the warehouse's exported state in one
-    transaction (one consistent state): period tables by changed month, the rest whole."""
+def period_files_folder(copy: Path) -> Path:
+    """Where the period tables' Parquet files of the BI copy `copy` live."""
+    return copy.with_name(f"{copy.name.split('.')[0]}_periods")
+
+
+@dataclass
+class _PreviousCopy:
+    """What the copy being replaced holds: its period files by (table, month) with the columns
+    they were written with, and its snapshots. Empty when there is none to build on."""
+
+    files: dict[tuple[str, date], str] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+    snapshots: set[str] = field(default_factory=set)
+
+
+def _previous_copy(warehouse: Warehouse, target: Path) -> _PreviousCopy:
+    """The current copy's period files and snapshots. A copy that cannot be read (another
+    process writing it) or that has no file list (made by an earlier version) gives nothing to
+    build on: every month is written again."""
+    if not target.exists():
+        return _PreviousCopy()
+    try:
+        warehouse.execute(f"attach {_literal(target)} as {PREVIOUS_ALIAS} (read_only)")
+    except duckdb.Error:
+        return _PreviousCopy()
+    try:
+        names = {
+            f"{row.schema_name}.{row.table_name}"
+            for row in warehouse.rows(
+                "select schema_name, table_name from duckdb_tables() where database_name = ?",
+                [PREVIOUS_ALIAS],
+            )
+        }
+        if not {f"main.{PERIOD_FILES}", "scorecard.snapshots"} <= names:
+            return _PreviousCopy()
+        previous = _PreviousCopy()
+        for row in warehouse.rows(
+            f"select relation, period, file, columns from {PREVIOUS_ALIAS}.main.{PERIOD_FILES}"
+        ):
+            previous.files[(row.relation, row.period)] = row.file
+            previous.columns[row.relation] = row.columns
+        previous.snapshots = {
+            row.snapshot_id
+            for row in warehouse.rows(
+                f"select snapshot_id from {PREVIOUS_ALIAS}.scorecard.snapshots"
+            )
+        }
+        return previous
+    finally:
+        warehouse.execute(f"detach {PREVIOUS_ALIAS}")
+
+
+def _copy_tables(
+    warehouse: Warehouse, scratch: Path, folder: Path, previous: _PreviousCopy
+) -> dict[tuple[str, date], str]:
+    """Fill `scratch` (a new file) with the warehouse's exported state in one transaction (one
+    consistent state): period tables as views over their months' files (written for the months
+    that changed), the rest whole. The files the copy names, by (table, month)."""
     relations = warehouse.query(
         """
         select schema_name, table_name as name
@@ -99,31 +162,103 @@ def _copy_tables(warehouse: Warehouse, scratch: Path) -> None:
         [list(EXPORTED_SCHEMAS), list(EXPORTED_SCHEMAS)],
     )
     exported = {f"{row.schema_name}.{row.name}" for row in relations.itertuples()}
-    path_literal = "'" + str(scratch).replace("'", "''") + "'"
-    warehouse.execute(f"attach {path_literal} as {COPY_ALIAS}")
+    warehouse.execute(f"attach {_literal(scratch)} as {COPY_ALIAS}")
+    files: dict[tuple[str, date], str] = {}
     try:
-        copied = _copied_relations(warehouse)
-        changed_months = _months_with_new_snapshots(warehouse, copied)
         with warehouse.transaction():
-            for view in copied["views"]:
-                warehouse.execute(f"drop view {COPY_ALIAS}.{view}")
-            for stale in copied["tables"] - exported:
-                warehouse.execute(f"drop table {COPY_ALIAS}.{stale}")
+            changed = _periods_with_new_snapshots(warehouse, previous)
             for schema in EXPORTED_SCHEMAS:
                 warehouse.execute(
                     f"create schema if not exists {COPY_ALIAS}.{checked_identifier(schema)}"
                 )
+            warehouse.execute(
+                f"create table {COPY_ALIAS}.main.{PERIOD_FILES} "
+                "(relation varchar, period date, file varchar, columns varchar)"
+            )
             for name in sorted(exported):
-                columns = _exported_columns(name)
-                if name in PERIOD_TABLES and _same_columns(warehouse, name, copied["tables"]):
-                    _replace_months(warehouse, name, columns, changed_months)
+                if name in PERIOD_TABLES:
+                    files |= _export_period_table(warehouse, name, folder, previous, changed)
                     continue
-                warehouse.execute(f"drop table if exists {COPY_ALIAS}.{name}")
                 warehouse.execute(
-                    f"create table {COPY_ALIAS}.{name} as select {columns} from {name}"
+                    f"create table {COPY_ALIAS}.{name} as select {_exported_columns(name)} "
+                    f"from {name}"
                 )
     finally:
         warehouse.execute(f"detach {COPY_ALIAS}")
+    return files
+
+
+def _periods_with_new_snapshots(warehouse: Warehouse, previous: _PreviousCopy) -> set[date]:
+    """The periods with a snapshot the previous copy does not hold: the months whose marts a run
+    rebuilt and published since (a run publishes every month it rebuilt)."""
+    return {
+        row.period
+        for row in warehouse.rows("select snapshot_id, period from scorecard.snapshots")
+        if row.snapshot_id not in previous.snapshots
+    }
+
+
+def _export_period_table(
+    warehouse: Warehouse,
+    name: str,
+    folder: Path,
+    previous: _PreviousCopy,
+    changed: set[date],
+) -> dict[tuple[str, date], str]:
+    """`name` in the copy as a view over one Parquet file per month: the previous copy's file
+    where the month is unchanged (and the table's columns are the same), a new one otherwise."""
+    columns = _columns_signature(warehouse, name)
+    reusable = previous.columns.get(name) == columns
+    files: dict[tuple[str, date], str] = {}
+    for row in warehouse.rows(f"select distinct period from {name} order by period"):
+        period, kept = row.period, previous.files.get((name, row.period))
+        if reusable and kept and period not in changed and Path(kept).exists():
+            files[(name, period)] = kept
+            continue
+        path = folder / name / f"{period:%Y-%m}_{uuid.uuid4().hex[:12]}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        warehouse.execute(
+            f"copy (select * from {name} where period = ?) to {_literal(path)} (format parquet)",
+            [period],
+        )
+        files[(name, period)] = str(path)
+    for (_, period), file in files.items():
+        warehouse.execute(
+            f"insert into {COPY_ALIAS}.main.{PERIOD_FILES} values (?, ?, ?, ?)",
+            [name, period, file, columns],
+        )
+    if files:
+        paths = ", ".join(_literal(Path(file)) for file in files.values())
+        warehouse.execute(
+            f"create view {COPY_ALIAS}.{name} as select * from read_parquet([{paths}])"
+        )
+    else:  # no month yet: an empty table with the columns
+        warehouse.execute(f"create table {COPY_ALIAS}.{name} as select * from {name} limit 0")
+    return files
+
+
+def _columns_signature(warehouse: Warehouse, name: str) -> str:
+    """The table's column names and types, in order, as one text."""
+    schema, table = name.split(".")
+    rows = warehouse.rows(
+        """
+        select column_name, data_type from duckdb_columns()
+        where database_name = current_database() and schema_name = ? and table_name = ?
+        order by column_index
+        """,
+        [schema, table],
+    )
+    return ", ".join(f"{row.column_name} {row.data_type}" for row in rows)
+
+
+def _delete_unnamed_files(folder: Path, named: set[str]) -> None:
+    """Delete the period files neither the current nor the replaced copy names (those of
+    months since replaced, or of an export that stopped before its swap)."""
+    if not folder.exists():
+        return
+    for file in folder.glob("*/*.parquet"):
+        if str(file) not in named:
+            file.unlink()
 
 
 def _exported_columns(name: str) -> str:
@@ -131,63 +266,6 @@ def _exported_columns(name: str) -> str:
     return f"* exclude ({', '.join(withheld)})" if withheld else "*"
 
 
-def _copied_relations(warehouse: Warehouse) -> dict[str, set[str]]:
-    """The tables and views the scratch copy holds (none when it starts empty), as schema.name."""
-    found: dict[str, set[str]] = {"tables": set(), "views": set()}
-    for kind, function, column in (("tables", "duckdb_tables", "table_name"),
-                                   ("views", "duckdb_views", "view_name")):  # fmt: skip
-        rows = warehouse.query(
-            f"select schema_name, {column} as name from {function}() "
-            "where database_name = ? and not internal",
-            [COPY_ALIAS],
-        )
-        found[kind] = {
-            f"{checked_identifier(row.schema_name)}.{checked_identifier(row.name)}"
-            for row in rows.itertuples()
-        }
-    return found
-
-
-def _months_with_new_snapshots(warehouse: Warehouse, copied: dict[str, set[str]]) -> list[date]:
-    """The periods with a snapshot the copy does not hold yet: the months whose marts a run
-    rebuilt and published since the copy was made (a run publishes every month it rebuilt)."""
-    if "scorecard.snapshots" not in copied["tables"]:
-        return []
-    return list(
-        warehouse.query(
-            f"""
-            select distinct period from scorecard.snapshots
-            where snapshot_id not in (select snapshot_id from {COPY_ALIAS}.scorecard.snapshots)
-            """
-        )["period"]
-    )
-
-
-def _same_columns(warehouse: Warehouse, name: str, copied_tables: set[str]) -> bool:
-    """Whether the copy holds `name` with the warehouse's columns (else it is rebuilt whole)."""
-    if name not in copied_tables:
-        return False
-    schema, table = name.split(".")
-    columns = [
-        warehouse.query(
-            f"""
-            select column_name, data_type from duckdb_columns()
-            where database_name = {database} and schema_name = ? and table_name = ?
-            order by column_index
-            """,
-            [schema, table],
-        ).values.tolist()
-        for database in ("current_database()", f"'{COPY_ALIAS}'")
-    ]
-    return columns[0] == columns[1]
-
-
-def _replace_months(warehouse: Warehouse, name: str, columns: str, months: list[date]) -> None:
-    if not months:
-        return
-    in_months = "period in (select unnest(?))"
-    warehouse.execute(f"delete from {COPY_ALIAS}.{name} where {in_months}", [months])
-    warehouse.execute(
-        f"insert into {COPY_ALIAS}.{name} select {columns} from {name} where {in_months}",
-        [months],
-    )
+def _literal(path: Path) -> str:
+    """A file path as an SQL string literal (DuckDB's ATTACH and COPY take no parameter)."""
+    return "'" + str(path).replace("'", "''") + "'"
