@@ -50,7 +50,7 @@ from pipelines.quality.policy import (
     Severity,
     load_quality_policy,
 )
-from pipelines.quality.raw_suite import complete_suite, landed_sample
+from pipelines.quality.raw_suite import complete_suite, landed_sample, record_unique_keys
 from pipelines.quality.referential import check_foreign_keys
 from pipelines.quality.row_trend import months_without_file, row_count_trends
 from pipelines.quality.suites import load_suites
@@ -240,6 +240,7 @@ def _checked(
         currencies=rules.currencies,
         now=rules.now,
     )
+    record_unique_keys(wh, suite, partitions)
     verdicts = [
         _suite_verdict(table, suite, policy),
         _quarantine_verdict(

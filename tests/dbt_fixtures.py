@@ -37,7 +37,8 @@ DEFAULT_BATCH = {
     "_loaded_at": datetime(2025, 1, 1),
 }
 
-LANDED_BATCHES_DDL = next(ddl for ddl in QUALITY_DDL if "quality.landed_batches" in ddl)
+# The table as landing creates it, with the columns later layouts added.
+LANDED_BATCHES_DDL = [ddl for ddl in QUALITY_DDL if "quality.landed_batches" in ddl]
 
 RawRows = Mapping[str, Sequence[Mapping[str, object]]]
 
@@ -63,7 +64,8 @@ class ScratchWarehouse:
             warehouse.execute("create schema if not exists quality")
             for table in load_contract().tables.values():
                 warehouse.execute(raw_table_ddl(table))
-            warehouse.execute(LANDED_BATCHES_DDL)
+            for ddl in LANDED_BATCHES_DDL:
+                warehouse.execute(ddl)
 
     def insert(self, rows_by_table: RawRows) -> None:
         """Append rows to raw tables. A row names contract columns (missing ones are NULL) and may

@@ -7,7 +7,10 @@
     - 'upsert': a file is a delta; every batch counts.
     Then, as a key may come in several months (a lead whose status changed), the latest row per
     key is kept: latest month, then latest load, then the highest batch id as a deterministic
-    tie-break. Adds column `_recency` (always 1). `table`: the raw table's name. -#}
+    tie-break. Adds column `_recency` (always 1). `table`: the raw table's name.
+    A key that includes `_period` can repeat only within a batch (one month's file) under
+    'replace'; the raw checks already counted the repeats of each batch they checked
+    (quality.landed_batches.keys_unique), so only the other batches are grouped by key again. -#}
 {% macro latest_rows(relation, key_columns, table, semantics='replace') -%}
     {%- if semantics not in ['replace', 'upsert'] -%}
         {{ exceptions.raise_compiler_error("latest_rows: semantics must be 'replace' or 'upsert', got '" ~ semantics ~ "'") }}
@@ -18,6 +21,7 @@
             repeated.{{ column }} = candidates.{{ column }}{{ ' and ' if not loop.last }}
         {%- endfor -%}
     {%- endset -%}
+    {%- set checked_unique = semantics == 'replace' and '_period' in key_columns -%}
     {#- Only keys that come more than once are ranked: a window over every row cost 3x more. -#}
     with candidates as (
         select * from {{ relation }}
@@ -26,8 +30,21 @@
         {%- endif %}
     ),
 
+    {%- if checked_unique %}
+
+    unique_batches as (
+        select batch_id from {{ source('quality', 'landed_batches') }}
+        where table_name = '{{ table }}' and keys_unique
+    ),
+
+    {%- endif %}
+
     repeated as (
-        select {{ keys }} from candidates group by {{ keys }} having count(*) > 1
+        select {{ keys }} from candidates
+        {%- if checked_unique %}
+        where _batch_id not in (select batch_id from unique_batches)
+        {%- endif %}
+        group by {{ keys }} having count(*) > 1
     )
 
     select *, 1 as _recency

@@ -66,9 +66,10 @@
 {% endmacro %}
 
 {#- Whether this model's table exists and is filled in place (not created by this build): the
-    pre-hooks then delete what the build replaces, and a staging model reads only those months. -#}
+    pre-hooks then delete what the build replaces, and a staging model reads only those months.
+    A unit test (no `this`) builds from its given rows. -#}
 {% macro builds_in_place() %}
-    {%- if not execute -%}
+    {%- if not execute or this is none -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set relation = adapter.get_relation(this.database, this.schema, this.identifier) -%}

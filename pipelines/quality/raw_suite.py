@@ -136,6 +136,22 @@ def complete_suite(
     )
 
 
+def record_unique_keys(
+    warehouse: Warehouse, suite: SuiteResult, partitions: list[LandedPartition]
+) -> None:
+    """Note in quality.landed_batches that the suite found no key twice in these batches, so
+    staging need not group their rows by key again (macros/deduplicate.sql)."""
+    unique = next((o for o in suite.outcomes if o.expectation == UNIQUE_KEY), None)
+    if unique is None or not unique.success or not partitions:
+        return
+    batch_ids = [p.batch_id for p in partitions]
+    warehouse.execute(
+        "update quality.landed_batches set keys_unique = true "
+        f"where batch_id in ({placeholders(batch_ids)})",
+        batch_ids,
+    )
+
+
 def landed_sample(
     warehouse: Warehouse, table: Table, partitions: list[LandedPartition]
 ) -> pd.DataFrame:

@@ -65,6 +65,9 @@ QUALITY_DDL = (
     )""",
     # The newest cursor value a database or API batch held: the table's watermark.
     "alter table quality.landed_batches add column if not exists source_watermark timestamp",
+    # True once the raw checks found no key twice in the batch (NULL: not known); staging then
+    # skips grouping that batch's rows by key (macros/deduplicate.sql).
+    "alter table quality.landed_batches add column if not exists keys_unique boolean",
 )
 
 # Written between two dbt steps by the data-driven attribution models (pipelines/attribution);
