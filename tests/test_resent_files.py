@@ -111,6 +111,15 @@ def test_touchpoints_are_staged_by_month_and_a_month_resent_without_its_run_is_r
     assert january_touches == len(kept) < staged_before.loc[pd.Timestamp(FIRST)]
     assert staged.loc[pd.Timestamp(SECOND), "touches"] == staged_before.loc[pd.Timestamp(SECOND)]
     assert set(staged["batches"]) == {1}  # one batch per month: the newest
+    # The identities derived by month were derived again for the re-sent January: they equal the
+    # staged touches' pairs.
+    pairs = (
+        "select period, visitor_id, customer_id, min(occurred_at) as first_seen_at "
+        "from staging.stg_marketing__touchpoints where customer_id is not null group by all "
+        "order by all"
+    )
+    derived = "select * from intermediate.int_visitor_sightings_by_month order by all"
+    pd.testing.assert_frame_equal(query(derived), query(pairs))
     removed = {row["touchpoint_id"] for row in rows[len(rows) // 2 :]}
     credited = set(
         query(

@@ -218,3 +218,27 @@
         where model = '{{ this.identifier }}'
     )
 {%- endmacro %}
+
+
+{#- An intermediate table derived by month from a table staged by month (config
+    `derived_by_month(table)`, `table` the raw table it comes from): like staging, a run rebuilds
+    its own months and those whose newest batch the model has not derived yet, tracked in
+    staging.staged_batches, so a month that leaves no row (no identified touch) is not derived
+    again by every run. A first build derives every month. -#}
+{% macro derived_by_month(table) -%}
+    {{ config(
+        materialized='insert_in_place',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_months_to_derive('" ~ table ~ "') }}",
+        post_hook="{{ record_staged_batches('" ~ table ~ "') }}",
+        tags=['staged_by_month'],
+    ) }}
+{%- endmacro %}
+
+{% macro delete_months_to_derive(table) -%}
+    {%- if builds_in_place() -%}
+        delete from {{ this }} where period in ({{ months_to_restage(table) }})
+    {%- else -%}
+        delete from {{ staged_batches_relation() }} where model = '{{ this.identifier }}'
+    {%- endif -%}
+{%- endmacro %}

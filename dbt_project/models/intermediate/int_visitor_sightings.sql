@@ -1,15 +1,17 @@
--- Every time a visitor was seen as a customer (a touch or a lead carrying both ids), up to the end
--- of the run's range. Attribution links a visitor's touches to a customer only as known at the
--- time (a conversion uses the sightings before it, a month's journeys those before the month's
--- end), so a month gives the same result whether it runs alone, in order, or in a backfill.
+-- Every visitor -> customer pair seen (a touch or a lead carrying both ids) before the end of the
+-- run's range, with when it was first seen. The touches come as pairs per month
+-- (int_visitor_sightings_by_month): a pair's earliest touch before the range's end is the earliest
+-- of its months' first touches, where that is before the end. Attribution links a visitor's
+-- touches to a customer only as known at the time (a conversion uses the sightings before it, a
+-- month's journeys those before the month's end), so a month gives the same result whether it
+-- runs alone, in order, or in a backfill.
 
 with
 
-touchpoints as (
+touch_pairs as (
 
-    select * from {{ ref('stg_marketing__touchpoints') }}
-    where customer_id is not null
-        and occurred_at < {{ period_range_end() }}
+    select * from {{ ref('int_visitor_sightings_by_month') }}
+    where first_seen_at < {{ period_range_end() }}
 
 ),
 
@@ -27,8 +29,8 @@ sightings as (
     select
         visitor_id,
         customer_id,
-        occurred_at as seen_at
-    from touchpoints
+        first_seen_at as seen_at
+    from touch_pairs
 
     union all
 
@@ -45,8 +47,7 @@ final as (
     select
         visitor_id,
         customer_id,
-        min(seen_at) as first_seen_at,
-        max(seen_at) as last_seen_at
+        min(seen_at) as first_seen_at
     from sightings
     group by
         visitor_id,
