@@ -111,8 +111,8 @@ def test_touchpoints_are_staged_by_month_and_a_month_resent_without_its_run_is_r
     assert january_touches == len(kept) < staged_before.loc[pd.Timestamp(FIRST)]
     assert staged.loc[pd.Timestamp(SECOND), "touches"] == staged_before.loc[pd.Timestamp(SECOND)]
     assert set(staged["batches"]) == {1}  # one batch per month: the newest
-    # The identities derived by month were derived again for the re-sent January: they equal the
-    # staged touches' pairs.
+    # What is derived by month from the touches was derived again for the re-sent January: it
+    # equals the same aggregate of the staged touches.
     pairs = (
         "select period, visitor_id, customer_id, min(occurred_at) as first_seen_at "
         "from staging.stg_marketing__touchpoints where customer_id is not null group by all "
@@ -120,6 +120,13 @@ def test_touchpoints_are_staged_by_month_and_a_month_resent_without_its_run_is_r
     )
     derived = "select * from intermediate.int_visitor_sightings_by_month order by all"
     pd.testing.assert_frame_equal(query(derived), query(pairs))
+    campaigns = (
+        "select period, campaign_id, channel, max(occurred_at) as last_touched_at "
+        "from staging.stg_marketing__touchpoints where campaign_id is not null group by all "
+        "order by all"
+    )
+    derived = "select * from intermediate.int_campaign_touches_by_month order by all"
+    pd.testing.assert_frame_equal(query(derived), query(campaigns))
     removed = {row["touchpoint_id"] for row in rows[len(rows) // 2 :]}
     credited = set(
         query(

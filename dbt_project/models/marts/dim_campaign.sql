@@ -10,9 +10,9 @@ ad_spend as (
 
 ),
 
-touchpoints as (
+campaign_touches as (
 
-    select * from {{ ref('stg_marketing__touchpoints') }}
+    select * from {{ ref('int_campaign_touches_by_month') }}
 
 ),
 
@@ -40,16 +40,15 @@ sightings as (
 
     union all
 
-    -- Pre-aggregated: only each campaign and channel's latest touch can rank first, and the
-    -- touches are the largest table (a window over every touch ever cost seconds per run).
+    -- Pre-aggregated by month: only each campaign and channel's latest touch can rank first, and
+    -- the touches are the largest table (reading every touch ever cost seconds per run).
     select
         campaign_id,
         cast(null as varchar) as campaign_name,
         channel,
         2 as source_priority,
-        max(occurred_at) as seen_at
-    from touchpoints
-    where campaign_id is not null
+        max(last_touched_at) as seen_at
+    from campaign_touches
     group by
         campaign_id,
         channel
