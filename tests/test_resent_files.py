@@ -113,20 +113,24 @@ def test_touchpoints_are_staged_by_month_and_a_month_resent_without_its_run_is_r
     assert set(staged["batches"]) == {1}  # one batch per month: the newest
     # What is derived by month from the touches was derived again for the re-sent January: it
     # equals the same aggregate of the staged touches.
-    pairs = (
-        "select period, visitor_id, customer_id, min(occurred_at) as first_seen_at "
-        "from staging.stg_marketing__touchpoints where customer_id is not null group by all "
-        "order by all"
-    )
-    derived = "select * from intermediate.int_visitor_sightings_by_month order by all"
-    pd.testing.assert_frame_equal(query(derived), query(pairs))
-    campaigns = (
-        "select period, campaign_id, channel, max(occurred_at) as last_touched_at "
-        "from staging.stg_marketing__touchpoints where campaign_id is not null group by all "
-        "order by all"
-    )
-    derived = "select * from intermediate.int_campaign_touches_by_month order by all"
-    pd.testing.assert_frame_equal(query(derived), query(campaigns))
+    for model, required, aggregate in (
+        (
+            "int_visitor_sightings_by_month",
+            "customer_id",
+            "visitor_id, customer_id, min(occurred_at) as first_seen_at",
+        ),
+        (
+            "int_campaign_touches_by_month",
+            "campaign_id",
+            "campaign_id, channel, max(occurred_at) as last_touched_at",
+        ),
+    ):
+        expected = (
+            f"select period, {aggregate} from staging.stg_marketing__touchpoints "
+            f"where {required} is not null group by all order by all"
+        )
+        derived = query(f"select * from intermediate.{model} order by all")
+        pd.testing.assert_frame_equal(derived, query(expected))
     removed = {row["touchpoint_id"] for row in rows[len(rows) // 2 :]}
     credited = set(
         query(

@@ -242,3 +242,13 @@
         delete from {{ staged_batches_relation() }} where model = '{{ this.identifier }}'
     {%- endif -%}
 {%- endmacro %}
+
+{#- The staged touches a model derived by month reads: those with `column` set, of the months it
+    derives (every month on a first build). -#}
+{% macro touches_to_derive(column) -%}
+    select * from {{ ref('stg_marketing__touchpoints') }}
+    where {{ column }} is not null
+    {%- if builds_in_place() %}
+        and period in ({{ months_to_restage('touchpoints') }})
+    {%- endif %}
+{%- endmacro %}

@@ -7,11 +7,7 @@ with
 
 touchpoints as (
 
-    select * from {{ ref('stg_marketing__touchpoints') }}
-    where campaign_id is not null
-    {%- if builds_in_place() %}
-        and period in ({{ months_to_restage('touchpoints') }})
-    {%- endif %}
+    {{ touches_to_derive('campaign_id') }}
 
 ),
 

@@ -8,11 +8,7 @@ with
 
 touchpoints as (
 
-    select * from {{ ref('stg_marketing__touchpoints') }}
-    where customer_id is not null
-    {%- if builds_in_place() %}
-        and period in ({{ months_to_restage('touchpoints') }})
-    {%- endif %}
+    {{ touches_to_derive('customer_id') }}
 
 ),
 
