@@ -155,7 +155,6 @@ def raw_tables(
     A file that cannot be read fails the step, naming it, after the other tables landed; its
     children (which would be checked against missing parents) are not landed. A database or API
     that did not answer fails it the same way, but as worth a retry (the retry policy)."""
-    shape_worker.start()  # great-expectations imports in its process while the files land
     months = context_months(context)
     settings, config, policy = get_settings(), load_pipeline_config(), load_quality_policy()
     rules = LandingRules.configured(config, settings.currency)
@@ -163,38 +162,31 @@ def raw_tables(
     landed: dict[str, _Landed] = {}
     errors: dict[str, str] = {}
     unavailable: dict[str, str] = {}  # a database or API that did not answer: worth a retry
-    try:
-        with warehouse.open() as wh:
-            ensure_layout(wh)
-            for table in selected:
-                if failed_parents := [
-                    p for p in _parents(table) if p in errors or p in unavailable
-                ]:
-                    errors[table.name] = (
-                        f"not landed: its parent {', '.join(failed_parents)} failed"
-                    )
-                    continue
-                try:
-                    batches = land_table(
-                        wh, settings.landing, table, months, rules, config.source_of(table.name)
-                    )
-                except LandingError as error:
-                    errors[table.name] = str(error)
-                    continue
-                except SourceUnavailable as error:
-                    unavailable[table.name] = str(error)
-                    continue
-                for note in dict.fromkeys(n for b in batches for n in b.notes):
-                    context.log.warning(note)
-                partitions = [LandedPartition(b.batch_id, b.period) for b in batches]
-                landed[table.name] = _Landed(
-                    batches, partitions, *_shape_later(wh, table, partitions)
+    # great-expectations imports in its process while the files land; the worker ends once
+    # every answer is in, so its memory is free for the run's SQL.
+    with shape_worker.running(), warehouse.open() as wh:
+        ensure_layout(wh)
+        for table in selected:
+            if failed_parents := [p for p in _parents(table) if p in errors or p in unavailable]:
+                errors[table.name] = f"not landed: its parent {', '.join(failed_parents)} failed"
+                continue
+            try:
+                batches = land_table(
+                    wh, settings.landing, table, months, rules, config.source_of(table.name)
                 )
-            for table in selected:
-                if table.name in landed:
-                    yield _checked(context, wh, table, landed[table.name], months, rules, policy)
-    finally:
-        shape_worker.stop()  # every answer is in: free its memory for the run's SQL
+            except LandingError as error:
+                errors[table.name] = str(error)
+                continue
+            except SourceUnavailable as error:
+                unavailable[table.name] = str(error)
+                continue
+            for note in dict.fromkeys(n for b in batches for n in b.notes):
+                context.log.warning(note)
+            partitions = [LandedPartition(b.batch_id, b.period) for b in batches]
+            landed[table.name] = _Landed(batches, partitions, *_shape_later(wh, table, partitions))
+        for table in selected:
+            if table.name in landed:
+                yield _checked(context, wh, table, landed[table.name], months, rules, policy)
     if errors:
         raise Failure(
             description="; ".join(

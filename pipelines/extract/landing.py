@@ -36,7 +36,7 @@ from pipelines.extract.validation import bound_parameters, checked_select
 from pipelines.failpoints import failpoint
 from pipelines.periods import month_label
 from pipelines.warehouse import Warehouse
-from pipelines.warehouse.connection import LANDING_DATABASE
+from pipelines.warehouse.connection import LANDING_DATABASE, sql_string
 
 
 @dataclass(frozen=True)
@@ -240,7 +240,7 @@ def _text_source(
         )
     else:
         function = "read_parquet({path})"
-    source = function.format(path=_sql_string(str(path)))
+    source = function.format(path=sql_string(str(path)))
     try:
         columns = [row[0] for row in reader.execute(f"describe select * from {source}").fetchall()]
     except duckdb.Error as error:
@@ -248,12 +248,6 @@ def _text_source(
     _check_columns(table, file, columns)
     as_text = ", ".join(f"cast({name} as varchar) as {name}" for name in table.column_names)
     return f"(select {as_text} from {source})"
-
-
-def _sql_string(text: str) -> str:
-    """A SQL string literal (a file path: table functions take no bound parameters in a
-    subquery reused by several statements)."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _unreadable(table: Table, file: LandingFile, path: Path, error: duckdb.Error) -> LandingError:

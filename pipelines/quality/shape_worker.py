@@ -3,8 +3,10 @@
 Importing great-expectations takes seconds of pure Python, and a thread would hold the
 interpreter's lock while the run lands files. A second process (`python -m` this module) imports
 it on the other core while this one starts the run and lands the files; the landed samples then
-go to it through a pipe and their shape outcomes come back as futures. It is started once per
-process and reused by every later run. Should it die, the shapes are validated here instead."""
+go to it through a pipe and their shape outcomes come back as futures. A run starts it as it
+begins and stops it once its raw step has every answer (`running`): its ~300 MB of
+great-expectations would otherwise stay resident through the run's SQL. Should it die, the shapes
+are validated here instead."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import pickle
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import IO, Any
 
@@ -115,6 +118,17 @@ def stop() -> None:
         worker, _worker = _worker, None
     if worker is not None:
         worker.close()
+
+
+@contextlib.contextmanager
+def running() -> Iterator[None]:
+    """The worker for a block that submits samples and collects every answer (a run's raw
+    step): started, if it is not already, and stopped when the block ends."""
+    start()
+    try:
+        yield
+    finally:
+        stop()
 
 
 def validate_shape_later(table: Table, sample: pd.DataFrame) -> Future[list[ExpectationOutcome]]:

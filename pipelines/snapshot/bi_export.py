@@ -30,7 +30,7 @@ import duckdb
 from pipelines.failpoints import failpoint
 from pipelines.settings import Settings, Target
 from pipelines.warehouse import Warehouse
-from pipelines.warehouse.connection import checked_identifier
+from pipelines.warehouse.connection import checked_identifier, sql_string
 from pipelines.warehouse.schema import SCHEMAS, SCORECARD_DDL
 
 # What BI reads. raw and staging stay behind: raw PII must not leave the warehouse.
@@ -111,7 +111,7 @@ def _previous_copy(warehouse: Warehouse, target: Path) -> _PreviousCopy:
     if not target.exists():
         return _PreviousCopy()
     try:
-        warehouse.execute(f"attach {_literal(target)} as {PREVIOUS_ALIAS} (read_only)")
+        warehouse.execute(f"attach {sql_string(str(target))} as {PREVIOUS_ALIAS} (read_only)")
     except duckdb.Error:
         return _PreviousCopy()
     try:
@@ -162,7 +162,7 @@ def _copy_tables(
         [list(EXPORTED_SCHEMAS), list(EXPORTED_SCHEMAS)],
     )
     exported = {f"{row.schema_name}.{row.name}" for row in relations.itertuples()}
-    warehouse.execute(f"attach {_literal(scratch)} as {COPY_ALIAS}")
+    warehouse.execute(f"attach {sql_string(str(scratch))} as {COPY_ALIAS}")
     files: dict[tuple[str, date], str] = {}
     try:
         with warehouse.transaction():
@@ -217,9 +217,9 @@ def _export_period_table(
             continue
         path = folder / name / f"{period:%Y-%m}_{uuid.uuid4().hex[:12]}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
+        file = sql_string(str(path))
         warehouse.execute(
-            f"copy (select * from {name} where period = ?) to {_literal(path)} (format parquet)",
-            [period],
+            f"copy (select * from {name} where period = ?) to {file} (format parquet)", [period]
         )
         files[(name, period)] = str(path)
     for (_, period), file in files.items():
@@ -228,7 +228,7 @@ def _export_period_table(
             [name, period, file, columns],
         )
     if files:
-        paths = ", ".join(_literal(Path(file)) for file in files.values())
+        paths = ", ".join(sql_string(file) for file in files.values())
         warehouse.execute(
             f"create view {COPY_ALIAS}.{name} as select * from read_parquet([{paths}])"
         )
@@ -264,8 +264,3 @@ def _delete_unnamed_files(folder: Path, named: set[str]) -> None:
 def _exported_columns(name: str) -> str:
     withheld = WITHHELD_COLUMNS.get(name)
     return f"* exclude ({', '.join(withheld)})" if withheld else "*"
-
-
-def _literal(path: Path) -> str:
-    """A file path as an SQL string literal (DuckDB's ATTACH and COPY take no parameter)."""
-    return "'" + str(path).replace("'", "''") + "'"

@@ -43,6 +43,12 @@ class WarehouseError(RuntimeError):
     """The warehouse cannot be reached or refused a statement; the message says which and why."""
 
 
+def sql_string(text: str) -> str:
+    """A SQL string literal, for the few places DuckDB takes no bound parameter (ATTACH, COPY,
+    a file path in a table function of a subquery reused by several statements)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def checked_identifier(name: str) -> str:
     """A lower-case SQL identifier: the only form names from configuration may take in SQL text."""
     if not IDENTIFIER.match(name):
